@@ -1,0 +1,275 @@
+//! The command line (design.md section 2): clap definitions and the commands' top level.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::ExitStatus;
+use crate::ingest::time::DateOrder;
+use crate::ingest::{self, IngestOptions, Ingested};
+use crate::inspect::{InspectReport, inputs_table};
+
+/// Offline analyzer of Microsoft 365 exports for compromised-mailbox (BEC) investigations.
+#[derive(Debug, Parser)]
+#[command(name = "uala", version, about, propagate_version = true)]
+#[command(
+    after_help = "Exit codes: 0 completed, 1 findings at or above --fail-on, 2 usage or input error, 3 some input was skipped."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse evidence folders or files: ingest summary and reports.
+    Analyze(AnalyzeArgs),
+    /// List what was found: kind, format, encoding, records, skipped, time span, users.
+    Inspect(InspectArgs),
+}
+
+/// Options shared by every command that reads evidence.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Evidence folders or files (folders are walked; .zip and .gz are read in place).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Day/month order of culture-formatted dates (e.g. message trace `Received`); learnt per
+    /// file when not given.
+    #[arg(long, value_enum, help_heading = "Input")]
+    pub date_order: Option<DateOrder>,
+    /// Largest decompressed size read from one archive, in bytes.
+    #[arg(long, default_value_t = 4 << 30, value_name = "BYTES", help_heading = "Input")]
+    pub max_decompressed: u64,
+    /// Stop at the first input error (exit code 2) instead of skipping and reporting it.
+    #[arg(long, help_heading = "Input")]
+    pub strict: bool,
+    /// Worker threads (default: all cores). Output does not depend on it.
+    #[arg(long, value_name = "N", help_heading = "Run")]
+    pub threads: Option<usize>,
+    /// No progress bar and no diagnostics on stderr (they stay in the reports).
+    #[arg(long, short, help_heading = "Run")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the inputs and diagnostics as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub json: Option<PathBuf>,
+    /// Overwrite existing output files.
+    #[arg(long, help_heading = "Output")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the JSON report (schema uala.report/1) to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub json: Option<PathBuf>,
+    /// Overwrite existing output files.
+    #[arg(long, help_heading = "Output")]
+    pub force: bool,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::from(0);
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(ExitStatus::Error.code())
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Inspect(args) => inspect(args),
+        Command::Analyze(args) => analyze(args),
+    }
+}
+
+fn read_evidence(input: &InputArgs) -> anyhow::Result<Ingested> {
+    if let Some(n) = input.threads {
+        // Fails only when a pool was already built (tests calling `run` twice); the first
+        // setting then stays, which is harmless because output does not depend on it.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    let options = IngestOptions {
+        date_order: input.date_order,
+        max_decompressed: input.max_decompressed,
+        strict: input.strict,
+    };
+    let progress = (!input.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message("reading evidence");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let ingested = ingest::ingest(&input.paths, &options)?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if !input.quiet {
+        let mut stderr = std::io::stderr().lock();
+        // Info-level notes (duplicate ids with different content) stay in the reports.
+        for d in ingested
+            .diagnostics
+            .iter()
+            .filter(|d| d.level > crate::diag::Level::Info)
+        {
+            writeln!(stderr, "{d}")?;
+        }
+    }
+    Ok(ingested)
+}
+
+fn exit_status(ingested: &Ingested) -> ExitStatus {
+    if ingested.is_incomplete() {
+        ExitStatus::Incomplete
+    } else {
+        ExitStatus::Clean
+    }
+}
+
+fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(path) = &args.json {
+        check_output(path, &args.input.paths, args.force)?;
+    }
+    let ingested = read_evidence(&args.input)?;
+    let report = InspectReport::new(&ingested);
+    match &args.json {
+        Some(path) => write_output(path, &serde_json::to_vec_pretty(&report)?)?,
+        None => println!("{}", inputs_table(&ingested.inputs)),
+    }
+    if args.json.as_deref() != Some(Path::new("-")) {
+        println!(
+            "{} inputs, {} events, {} duplicate records dropped",
+            ingested.inputs.len(),
+            ingested.events.len(),
+            ingested.duplicates_dropped
+        );
+    }
+    Ok(exit_status(&ingested))
+}
+
+fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(path) = &args.json {
+        check_output(path, &args.input.paths, args.force)?;
+    }
+    let ingested = read_evidence(&args.input)?;
+    if let Some(path) = &args.json {
+        let report = serde_json::json!({
+            "schema": "uala.report/1",
+            "tool": crate::inspect::Tool::current(),
+            "generated_at": generated_at(),
+            "tenant": crate::ingest::tenant(&ingested.events),
+            "inputs": ingested.inputs,
+            "diagnostics": ingested.diagnostics,
+            "duplicates_dropped": ingested.duplicates_dropped,
+        });
+        write_output(path, &serde_json::to_vec_pretty(&report)?)?;
+    }
+    if args.json.as_deref() != Some(Path::new("-")) {
+        println!("{}", inputs_table(&ingested.inputs));
+        println!(
+            "{} inputs, {} events, {} duplicate records dropped",
+            ingested.inputs.len(),
+            ingested.events.len(),
+            ingested.duplicates_dropped
+        );
+    }
+    Ok(exit_status(&ingested))
+}
+
+/// The report's one generated-at time: `SOURCE_DATE_EPOCH` when set (reproducible builds'
+/// convention), otherwise now.
+pub fn generated_at() -> DateTime<Utc> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(|| Utc::now().with_nanosecond_zero())
+}
+
+trait NanosZero {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl NanosZero for DateTime<Utc> {
+    fn with_nanosecond_zero(self) -> Self {
+        use chrono::Timelike;
+        self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
+/// Refuses an output path inside any evidence folder (evidence is read-only), or an existing file
+/// without `--force`. `-` is stdout.
+pub fn check_output(path: &Path, inputs: &[PathBuf], force: bool) -> anyhow::Result<()> {
+    if path == Path::new("-") {
+        return Ok(());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let parent = parent
+        .canonicalize()
+        .with_context(|| format!("output folder {} does not exist", parent.display()))?;
+    let target = parent.join(path.file_name().unwrap_or_default());
+    for input in inputs {
+        if let Ok(input) = input.canonicalize() {
+            if target.starts_with(&input) || target == input {
+                bail!(crate::error::Error::Output {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "it is inside the evidence at {} (evidence is read-only)",
+                        input.display()
+                    ),
+                });
+            }
+        }
+    }
+    if target.exists() && !force {
+        bail!(crate::error::Error::Output {
+            path: path.to_path_buf(),
+            reason: "it exists (use --force to overwrite)".into(),
+        });
+    }
+    Ok(())
+}
+
+fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if path == Path::new("-") {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        out.write_all(b"\n")?;
+        return Ok(());
+    }
+    let mut content = bytes.to_vec();
+    content.push(b'\n');
+    std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
+}

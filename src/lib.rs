@@ -1,0 +1,16 @@
+//! uala: an offline analyzer of Microsoft 365 exports for business-email-compromise
+//! investigations.
+//!
+//! Stages, one module each: [`ingest`] (discover, decode, sniff, parse, normalize) → rules and
+//! analyzers → timeline → reports. The binary (`src/main.rs`) only parses the command line and
+//! calls [`cli::run`].
+
+pub mod cli;
+pub mod diag;
+pub mod error;
+pub mod event;
+pub mod ingest;
+pub mod inspect;
+
+pub use error::{Error, ExitStatus, Result};
+pub use event::{Event, SourceKind};
