@@ -1241,6 +1241,21 @@ def generate_attack():
                                {"Name": "AutoAddSignatureOnReply", "Value": "True"}],
                               MEGAN["oid"], si=s77))
 
+    # 11:33 the attacker shares the Inbox with everyone in the tenant (Default = Reviewer), a way
+    # back in after a password reset; 11:36 tries to switch off auditing of the mailbox, which a
+    # regular user may not do: the audit log keeps the failed attempt.
+    PURVIEW.append(admin_base(T("2025-03-04 11:33:02"), MEGAN, "Add-MailboxFolderPermission", ATK, 50633,
+                              [{"Name": "Identity", "Value": f"{MEGAN['upn']}:\\Inbox"},
+                               {"Name": "User", "Value": "Default"},
+                               {"Name": "AccessRights", "Value": "Reviewer"}],
+                              f"{MEGAN['upn']}:\\Inbox", si=s77))
+    tamper = admin_base(T("2025-03-04 11:36:40"), MEGAN, "Set-Mailbox", ATK, 50641,
+                        [{"Name": "Identity", "Value": MEGAN["upn"]},
+                         {"Name": "AuditEnabled", "Value": "False"}],
+                        f"{EXO_PATH}/{MEGAN['oid']}", si=s77)
+    tamper["ResultStatus"] = "False"
+    PURVIEW.append(tamper)
+
     # megan's phone keeps syncing from New York (interleaved with the attacker)
     nyn = signin(T("2025-03-04 12:01:17"), MEGAN, NYC, APP_OUTLOOK_MOBILE, RES_EXO, UA_IPHONE,
                  "Mobile Apps and Desktop clients", False, MEGAN["iphone"], incoming="refreshToken",
@@ -1816,6 +1831,9 @@ def write_truth(counts):
         f("sent_items.missing", megan, "11:21 'Urgent: wire transfer - new bank details' to finance@northwind.example in the trace, no Send record, not in Sent Items (SMTP AUTH); also the 10:48 rule auto-forward to protonmail.example"),
         f("sent_items.scam-subject", megan, "'Urgent: wire transfer - new bank details', 'RE: Updated remittance details'"),
         f("persistence.signature-change", megan, "Set-MailboxMessageConfiguration SignatureHtml with a new phone number from 203.0.113.77"),
+        f("mailbox.permission", megan, "Add-MailboxFolderPermission megan:\\Inbox Default Reviewer from 203.0.113.77 at 11:33"),
+        f("audit.tampering", megan, "Set-Mailbox AuditEnabled False from 203.0.113.77 at 11:36 (failed: the account lacks the right, the attempt is logged)"),
+        f("persistence.password-change", megan, "Reset user password. by it.admin at 14:00 (containment)"),
         f("signin.new-country", PATTI["upn"], "patti signs in from NG (203.0.113.77, the attacker IP) at 11:45"),
     ]
     must_not = [

@@ -8,10 +8,14 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
+use crate::analysis::AnalysisOptions;
 use crate::error::ExitStatus;
+use crate::finding::Severity;
 use crate::ingest::time::DateOrder;
 use crate::ingest::{self, IngestOptions, Ingested};
 use crate::inspect::{InspectReport, inputs_table};
+use crate::report::Report;
+use crate::rules::RuleSet;
 
 /// Offline analyzer of Microsoft 365 exports for compromised-mailbox (BEC) investigations.
 #[derive(Debug, Parser)]
@@ -30,6 +34,30 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// List what was found: kind, format, encoding, records, skipped, time span, users.
     Inspect(InspectArgs),
+    /// The rule catalogue: list, show one, or run every rule's examples.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+    /// Also load the rules in this folder (*.yml; same id replaces a built-in rule).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// One line per rule (the default).
+    List,
+    /// A rule in full.
+    Show {
+        /// Rule id, e.g. forwarding.inbox-rule
+        id: String,
+    },
+    /// Run every rule's examples: those that must fire and those that must stay quiet.
+    Test,
 }
 
 /// Options shared by every command that reads evidence.
@@ -78,6 +106,22 @@ pub struct AnalyzeArgs {
     /// Overwrite existing output files.
     #[arg(long, help_heading = "Output")]
     pub force: bool,
+    /// Exit with code 1 when a finding reaches this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Analysis")]
+    pub fail_on: Option<Severity>,
+    /// The tenant's own mail domains (default: inferred from its accounts).
+    #[arg(
+        long = "internal-domain",
+        value_name = "DOMAIN",
+        help_heading = "Analysis"
+    )]
+    pub internal_domains: Vec<String>,
+    /// Tenant name for the report (default: the *.onmicrosoft.com name in the evidence).
+    #[arg(long, value_name = "NAME", help_heading = "Analysis")]
+    pub tenant: Option<String>,
+    /// Also load the rules in this folder (*.yml; same id replaces a built-in rule).
+    #[arg(long, value_name = "DIR", help_heading = "Analysis")]
+    pub rules: Option<PathBuf>,
 }
 
 /// Entry point of the binary.
@@ -107,6 +151,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Inspect(args) => inspect(args),
         Command::Analyze(args) => analyze(args),
+        Command::Rules(args) => rules(args),
     }
 }
 
@@ -180,29 +225,117 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.json {
         check_output(path, &args.input.paths, args.force)?;
     }
+    let rules = RuleSet::load(args.rules.as_deref())?;
     let ingested = read_evidence(&args.input)?;
+    let options = AnalysisOptions {
+        internal_domains: args.internal_domains.clone(),
+        tenant: args.tenant.clone(),
+    };
+    let analysis = crate::analysis::analyze(ingested, &rules, &options);
     if let Some(path) = &args.json {
-        let report = serde_json::json!({
-            "schema": "uala.report/1",
-            "tool": crate::inspect::Tool::current(),
-            "generated_at": generated_at(),
-            "tenant": crate::ingest::tenant(&ingested.events),
-            "inputs": ingested.inputs,
-            "diagnostics": ingested.diagnostics,
-            "duplicates_dropped": ingested.duplicates_dropped,
-        });
-        write_output(path, &serde_json::to_vec_pretty(&report)?)?;
+        write_output(path, &Report::new(&analysis, generated_at()).to_json()?)?;
     }
     if args.json.as_deref() != Some(Path::new("-")) {
-        println!("{}", inputs_table(&ingested.inputs));
-        println!(
-            "{} inputs, {} events, {} duplicate records dropped",
-            ingested.inputs.len(),
-            ingested.events.len(),
-            ingested.duplicates_dropped
-        );
+        print!("{}", crate::report::terminal::render(&analysis));
     }
-    Ok(exit_status(&ingested))
+    let failed = args
+        .fail_on
+        .is_some_and(|threshold| analysis.findings.iter().any(|f| f.severity >= threshold));
+    Ok(if failed {
+        ExitStatus::Findings
+    } else {
+        exit_status(&analysis.ingested)
+    })
+}
+
+fn rules(args: RulesArgs) -> anyhow::Result<ExitStatus> {
+    let rules = RuleSet::load(args.rules.as_deref())?;
+    match args.action.unwrap_or(RulesAction::List) {
+        RulesAction::List => {
+            let mut table = comfy_table::Table::new();
+            table
+                .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+                .set_header(vec!["id", "severity", "sources", "title"]);
+            for r in &rules.rules {
+                let sources: Vec<&str> = r.spec.sources.iter().map(|s| s.as_str()).collect();
+                table.add_row(vec![
+                    r.spec.id.clone(),
+                    r.spec.severity.to_string(),
+                    sources.join(", "),
+                    r.spec.title.clone(),
+                ]);
+            }
+            println!("{table}");
+            println!(
+                "{} data rules; analyzers add inbox_rule.hidden and forwarding.shared-destination",
+                rules.rules.len()
+            );
+            Ok(ExitStatus::Clean)
+        }
+        RulesAction::Show { id } => {
+            let Some(rule) = rules.get(&id) else {
+                bail!(crate::error::Error::Usage(format!(
+                    "no rule {id:?} (see `uala rules list`)"
+                )));
+            };
+            let s = &rule.spec;
+            println!("{} — {}\n", s.id, s.title);
+            println!("{}\n", s.description.trim());
+            println!("severity:   {}", s.severity);
+            for w in &s.severity_when {
+                println!("            {} when {:?}", w.severity, w.condition);
+            }
+            println!(
+                "sources:    {}",
+                s.sources
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!(
+                "operations: {}",
+                if s.operations.is_empty() {
+                    "any".to_string()
+                } else {
+                    s.operations.join(", ")
+                }
+            );
+            println!("att&ck:     {}", s.attack.join(", "));
+            println!(
+                "examples:   {} that fire, {} that stay quiet",
+                s.examples.fire.len(),
+                s.examples.quiet.len()
+            );
+            println!("origin:     {}", rule.origin);
+            for r in &s.references {
+                println!("reference:  {r}");
+            }
+            Ok(ExitStatus::Clean)
+        }
+        RulesAction::Test => {
+            let failures = rules.self_test();
+            let examples: usize = rules
+                .rules
+                .iter()
+                .map(|r| r.spec.examples.fire.len() + r.spec.examples.quiet.len())
+                .sum();
+            for f in &failures {
+                println!("FAIL {f}");
+            }
+            println!(
+                "{} passed, {} failed",
+                examples - failures.len(),
+                failures.len()
+            );
+            Ok(if failures.is_empty() {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Error
+            })
+        }
+    }
 }
 
 /// The report's one generated-at time: `SOURCE_DATE_EPOCH` when set (reproducible builds'

@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The kinds of evidence uala reads (design.md section 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// Unified Audit Log, in any wrapper.
@@ -213,11 +215,20 @@ impl Attrs {
     }
 
     /// Every value under `key`, in record order.
-    pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn get_all<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a str> {
         self.0
             .iter()
             .filter(move |(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| &**v)
+    }
+
+    /// Replaces values for which `f` returns a new one.
+    pub fn map_values(&mut self, mut f: impl FnMut(&str, &str) -> Option<String>) {
+        for (k, v) in &mut self.0 {
+            if let Some(new) = f(k, v) {
+                *v = new.into_boxed_str();
+            }
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {

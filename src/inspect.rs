@@ -18,7 +18,7 @@ pub struct InspectReport<'a> {
     pub events: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,

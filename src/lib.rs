@@ -5,12 +5,19 @@
 //! analyzers → timeline → reports. The binary (`src/main.rs`) only parses the command line and
 //! calls [`cli::run`].
 
+pub mod analysis;
+pub mod analyzers;
 pub mod cli;
 pub mod diag;
 pub mod error;
 pub mod event;
+pub mod finding;
+pub mod identity;
 pub mod ingest;
 pub mod inspect;
+pub mod report;
+pub mod rules;
+pub mod tenant;
 
 pub use error::{Error, ExitStatus, Result};
 pub use event::{Event, SourceKind};

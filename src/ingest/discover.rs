@@ -124,6 +124,15 @@ pub fn open(
             })];
         }
     };
+    expand(file, bytes, max_decompressed)
+}
+
+/// Expands an archive held in memory into its members (a plain file is its own single input).
+pub fn expand(
+    file: &FoundFile,
+    bytes: Bytes,
+    max_decompressed: u64,
+) -> Vec<std::result::Result<Input, Unreadable>> {
     let sha256 = sha256_hex(&bytes);
     if bytes.starts_with(b"\x1f\x8b") {
         let mut decoder = flate2::read::MultiGzDecoder::new(&bytes[..]);

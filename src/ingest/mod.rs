@@ -167,6 +167,51 @@ pub fn ingest(paths: &[PathBuf], options: &IngestOptions) -> Result<Ingested> {
     Ok(result)
 }
 
+/// Parses one input held in memory, as if it were a file named `display`: what the fuzz
+/// targets and the hostile-input tests drive. Archives are not expanded here.
+pub fn parse_bytes(
+    display: &str,
+    bytes: Vec<u8>,
+    options: &IngestOptions,
+) -> (InputSummary, Vec<Event>, Vec<Diagnostic>) {
+    let input = discover::Input {
+        display: display.to_string(),
+        sha256: discover::sha256_hex(&bytes),
+        bytes: discover::Bytes::Owned(bytes),
+        container: None,
+    };
+    let outcome = parse_input(&input, options);
+    (outcome.summary, outcome.events, outcome.diagnostics)
+}
+
+/// Normalizes one record given as the exporting tool wrote it (an AuditData object or a
+/// wrapper, a sign-in, an inbox rule...): what rule examples use, so they exercise the same
+/// code as real evidence.
+pub fn normalize_record(
+    kind: SourceKind,
+    record: &Map<String, Value>,
+    prov: Provenance,
+) -> std::result::Result<Event, String> {
+    let mut lossy = false;
+    match kind {
+        SourceKind::Ual => match fields::get(record, "AuditData") {
+            Some(Value::Object(audit)) => ual::normalize(audit, Some(record), DateOrder::Mdy, prov),
+            _ => ual::normalize(record, None, DateOrder::Mdy, prov),
+        },
+        SourceKind::SentItems => mail::sent_item(record, None, prov),
+        other => {
+            let format = match other {
+                SourceKind::Signin => Format::SigninGraphJson,
+                SourceKind::InboxRules => Format::InboxRulesJson,
+                SourceKind::Mailbox => Format::MailboxJson,
+                SourceKind::MessageTrace => Format::MessageTraceJson,
+                _ => Format::EntraAuditGraphJson,
+            };
+            normalize_plain(format, record, DateOrder::Mdy, prov, &mut lossy)
+        }
+    }
+}
+
 /// The outcome of one input.
 struct FileOutcome {
     summary: InputSummary,
