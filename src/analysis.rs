@@ -21,6 +21,7 @@ pub struct AnalysisOptions {
     pub internal_domains: Vec<String>,
     /// Tenant name for the report; inferred when `None`.
     pub tenant: Option<String>,
+    pub signin: analyzers::signin::SigninOptions,
 }
 
 /// Verdict on an account (design.md section 5).
@@ -56,6 +57,7 @@ pub struct Analysis {
 pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOptions) -> Analysis {
     let directory = Directory::build(&ingested.events);
     identity::resolve_events(&mut ingested.events, &directory);
+    analyzers::signin::spread_locations(&mut ingested.events);
     let tenant = Tenant::infer(&ingested.events, &options.internal_domains);
     let tenant_name = options
         .tenant
@@ -68,6 +70,7 @@ pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOption
     let book = analyzers::inbox_rules::RuleBook::build(events);
     analyzers::inbox_rules::annotate_lifecycle(&mut findings, events, &book);
     findings.extend(analyzers::inbox_rules::hidden_rules(events, &book, inputs));
+    findings.extend(analyzers::signin::analyze(events, inputs, &options.signin));
     let shared = analyzers::forwarding::shared_destinations(&findings, &tenant);
     findings.extend(shared);
     finding::finalize(&mut findings);

@@ -122,6 +122,24 @@ pub struct AnalyzeArgs {
     /// Also load the rules in this folder (*.yml; same id replaces a built-in rule).
     #[arg(long, value_name = "DIR", help_heading = "Analysis")]
     pub rules: Option<PathBuf>,
+    /// Known corporate egress (CIDR); never anomalous.
+    #[arg(long = "allow-ip", value_name = "CIDR", value_parser = parse_cidr, help_heading = "Analysis")]
+    pub allow_ip: Vec<ipnet::IpNet>,
+    /// Start of the evaluated period (RFC 3339); earlier events are baseline only.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339, help_heading = "Analysis")]
+    pub since: Option<DateTime<Utc>>,
+}
+
+fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|e| format!("not a CIDR or address: {e}"))
+}
+
+fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 time: {e}"))
 }
 
 /// Entry point of the binary.
@@ -230,6 +248,11 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
     let options = AnalysisOptions {
         internal_domains: args.internal_domains.clone(),
         tenant: args.tenant.clone(),
+        signin: crate::analyzers::signin::SigninOptions {
+            allow: args.allow_ip.clone(),
+            since: args.since,
+            ..Default::default()
+        },
     };
     let analysis = crate::analysis::analyze(ingested, &rules, &options);
     if let Some(path) = &args.json {

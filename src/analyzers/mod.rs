@@ -4,6 +4,7 @@
 
 pub mod forwarding;
 pub mod inbox_rules;
+pub mod signin;
 
 use crate::event::Event;
 use crate::finding::{Evidence, Finding, Indicators, Severity};

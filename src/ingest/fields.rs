@@ -395,10 +395,12 @@ pub fn recipient_addresses(raw: &str) -> Vec<String> {
 /// `smtp:x@y` / `SMTP:x@y` → `x@y`.
 pub fn strip_smtp_prefix(s: &str) -> &str {
     let t = s.trim();
-    if t.len() > 5 && t[..5].eq_ignore_ascii_case("smtp:") {
-        &t[5..]
-    } else {
-        t
+    // `get` rather than indexing: the fifth byte may fall inside a multi-byte character.
+    match (t.get(..5), t.get(5..)) {
+        (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("smtp:") && !rest.is_empty() => {
+            rest
+        }
+        _ => t,
     }
 }
 
@@ -495,6 +497,8 @@ mod tests {
             vec!["EX:/o=ExchangeLabs/cn=Recipients/cn=abc-alex"]
         );
         assert_eq!(normalize_message_id(" abc@x "), "<abc@x>");
+        assert_eq!(strip_smtp_prefix("ab€cd@x"), "ab€cd@x");
+        assert_eq!(strip_smtp_prefix("SMTP:a@x"), "a@x");
         assert_eq!(normalize_message_id("<abc@x>"), "<abc@x>");
     }
 }

@@ -592,10 +592,25 @@ fn parse_csv(csv: &CsvText<'_>, format: Format, options: &IngestOptions, sink: &
             let mut wrapper = Map::new();
             for (i, name) in header.raw.iter().enumerate() {
                 if i != col {
-                    wrapper.insert(
-                        name.trim().to_string(),
-                        Value::String(row.get(i).unwrap_or("").to_string()),
-                    );
+                    let value = row.get(i).unwrap_or("");
+                    // No wrapper column of an audit export holds a line break; one that does
+                    // swallowed the next row through an unbalanced quote.
+                    if value.contains('\n') {
+                        return Err(format!(
+                            "line break inside the {} column: an unbalanced quote merged this row with the next",
+                            name.trim()
+                        ));
+                    }
+                    wrapper.insert(name.trim().to_string(), Value::String(value.to_string()));
+                }
+            }
+            let wrapper_id = fields::text(&wrapper, &["RecordId", "Identity"]);
+            let audit_id = fields::text(&audit, &["Id"]);
+            if let (Some(w), Some(a)) = (wrapper_id, audit_id) {
+                if w.len() == 36 && !w.trim().eq_ignore_ascii_case(a.trim()) {
+                    return Err(format!(
+                        "the row's id {w} differs from its AuditData.Id {a}: the row is damaged or merged with another"
+                    ));
                 }
             }
             return ual::normalize(&audit, Some(&wrapper), order, prov);
