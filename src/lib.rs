@@ -15,9 +15,12 @@ pub mod finding;
 pub mod identity;
 pub mod ingest;
 pub mod inspect;
+pub mod remediation;
 pub mod report;
 pub mod rules;
 pub mod tenant;
+pub mod timeline;
+pub mod window;
 
 pub use error::{Error, ExitStatus, Result};
 pub use event::{Event, SourceKind};

@@ -118,6 +118,93 @@ fn planted_symptoms_fire_and_benign_accounts_stay_low() {
 }
 
 #[test]
+fn windows_verdicts_and_remediation_match_the_ground_truth() {
+    let (_, report) = report(None);
+    let truth = truth();
+    let accounts = report["accounts"].as_array().unwrap();
+    for (user, want) in truth["accounts"].as_object().unwrap() {
+        let got = accounts.iter().find(|a| a["user"] == user.as_str());
+        let verdict = got.map_or("clean", |a| a["verdict"].as_str().unwrap());
+        assert_eq!(
+            verdict,
+            want["verdict"].as_str().unwrap(),
+            "verdict of {user}"
+        );
+        if let Some(start) = want.get("window_start") {
+            let got = got.unwrap();
+            assert_eq!(&got["window"]["start"], start, "window start of {user}");
+            assert_eq!(
+                &got["window"]["end"], &want["window_end"],
+                "window end of {user}"
+            );
+            let mut ips: Vec<&str> = got["attacker_ips"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            let mut want_ips: Vec<&str> = want["attacker_ips"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            ips.sort();
+            want_ips.sort();
+            assert_eq!(ips, want_ips, "attacker addresses of {user}");
+            let steps: Vec<&str> = got["remediation"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["step"].as_str().unwrap())
+                .collect();
+            for step in [
+                "reset-password",
+                "revoke-sessions",
+                "review-mfa",
+                "review-consents",
+                "remove-forwarding",
+                "remove-inbox-rules",
+            ] {
+                assert!(
+                    steps.contains(&step),
+                    "{user} lacks remediation step {step}: {steps:?}"
+                );
+            }
+            let rules = got["remediation"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["step"] == "remove-inbox-rules")
+                .unwrap();
+            let command = rules["command"].as_str().unwrap();
+            assert!(
+                command.contains("-Identity 'sync'") || command.contains("-Identity 'Sync'"),
+                "{command}"
+            );
+            assert!(
+                !command.contains("-Identity '.'"),
+                "the '.' rule was already removed during containment: {command}"
+            );
+        }
+    }
+    // Every event of the window is on the timeline, with its evidence.
+    let timeline = report["timeline"].as_array().unwrap();
+    assert!(timeline.iter().any(|t| {
+        t["in_window"] == true
+            && t["summary"]
+                .as_str()
+                .unwrap()
+                .contains("Inbox rule 'Sync' created")
+    }));
+    assert!(
+        timeline
+            .iter()
+            .all(|t| t["evidence"]["line"].as_u64().unwrap() > 0)
+    );
+}
+
+#[test]
 fn exit_codes_follow_fail_on() {
     let case = common::sample_case();
     uala()

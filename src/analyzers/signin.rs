@@ -72,6 +72,12 @@ const CREDENTIAL_FAILURES: &[&str] = &[
 /// MFA denied, not answered, or failed.
 const MFA_DENIALS: &[&str] = &["500121", "50158"];
 
+/// Is this the user agent of a script or attack tool?
+pub fn is_tool_agent(ua: &str) -> bool {
+    let ua = ua.to_ascii_lowercase();
+    TOOL_AGENTS.iter().any(|t| ua.contains(t))
+}
+
 /// User-agent fragments of scripts and attack tools (detections.md SIGN-02, SIGN-03).
 const TOOL_AGENTS: &[&str] = &[
     "python-requests",
@@ -424,6 +430,8 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
         let mut seen_ips: BTreeSet<IpAddr> = BTreeSet::new();
         let mut seen_nets: BTreeSet<IpNet> = BTreeSet::new();
         let mut seen_countries: BTreeSet<String> = BTreeSet::new();
+        // When each country was first seen for the account: a day-old country is established.
+        let mut country_since: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
         let mut successes_before = 0usize;
         let mut reported_countries: BTreeSet<String> = BTreeSet::new();
         let mut reported_agents: BTreeSet<String> = BTreeSet::new();
@@ -640,8 +648,23 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                         if !f.evidence.contains(&ev) {
                             f.evidence.insert(0, ev);
                         }
-                        f.indicators
-                            .merge(&crate::finding::Indicators::of(prev_event));
+                        // The attacker is the side outside the account's known countries; when
+                        // that cannot be told, both sides are indicators.
+                        let known = |l: Option<&Location>| {
+                            l.and_then(|l| l.country.as_deref()).is_some_and(|c| {
+                                country_since
+                                    .get(c)
+                                    .is_some_and(|first| a.time - *first >= Duration::hours(24))
+                            })
+                        };
+                        let (prev_known, here_known) =
+                            (known(prev_event.location.as_deref()), known(loc));
+                        if here_known && !prev_known {
+                            f.indicators = crate::finding::Indicators::of(prev_event);
+                        } else if !prev_known || here_known {
+                            f.indicators
+                                .merge(&crate::finding::Indicators::of(prev_event));
+                        }
                         findings.push(f);
                     }
                 }
@@ -766,6 +789,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                 seen_nets.insert(network(ip));
             }
             if let Some(c) = country {
+                country_since.entry(c.clone()).or_insert(a.time);
                 seen_countries.insert(c);
             }
             if loc.and_then(point).is_some() {

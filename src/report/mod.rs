@@ -27,6 +27,9 @@ pub struct Report<'a> {
     pub events: usize,
     pub accounts: &'a [Account],
     pub findings: &'a [Finding],
+    pub timeline: &'a [crate::timeline::Entry],
+    /// What the evidence could not show.
+    pub limitations: Vec<String>,
     pub summary: Summary,
 }
 
@@ -72,6 +75,8 @@ impl<'a> Report<'a> {
             events: analysis.ingested.events.len(),
             accounts: &analysis.accounts,
             findings: &analysis.findings,
+            timeline: &analysis.timeline,
+            limitations: limitations(analysis),
             summary: Summary { findings, accounts },
         }
     }
@@ -81,4 +86,87 @@ impl<'a> Report<'a> {
         out.push(b'\n');
         Ok(out)
     }
+}
+
+/// What the evidence could not show: missing kinds of evidence, inputs that were not read, and
+/// checks that had nothing to compare with.
+pub fn limitations(analysis: &Analysis) -> Vec<String> {
+    use crate::event::SourceKind;
+    let inputs = &analysis.ingested.inputs;
+    let has = |k: SourceKind| {
+        inputs
+            .iter()
+            .any(|i| i.source_kind() == Some(k) && i.records > 0)
+    };
+    let mut out = Vec::new();
+    let missing: &[(SourceKind, &str)] = &[
+        (
+            SourceKind::Ual,
+            "No Unified Audit Log: mailbox changes, rules and mail access could not be examined.",
+        ),
+        (
+            SourceKind::Signin,
+            "No Entra sign-in logs: sign-in anomalies rest on the audit log's logon records alone, without locations unless GeoIP databases are given.",
+        ),
+        (
+            SourceKind::InboxRules,
+            "No Get-InboxRule dump: rules hidden from Get-InboxRule could not be revealed by comparison with the audit log.",
+        ),
+        (
+            SourceKind::MessageTrace,
+            "No message trace: mail that left the tenant without an audit record could not be found.",
+        ),
+        (
+            SourceKind::SentItems,
+            "No Sent Items listing: whether sent mail is still in Sent Items could not be checked.",
+        ),
+        (
+            SourceKind::Mailbox,
+            "No Get-Mailbox dump: current mailbox forwarding is known only from the audit log.",
+        ),
+    ];
+    for (kind, text) in missing {
+        if !has(*kind) {
+            out.push((*text).to_string());
+        }
+    }
+    let unread: Vec<&str> = inputs
+        .iter()
+        .filter(|i| i.is_incomplete())
+        .map(|i| i.path.as_str())
+        .collect();
+    if !unread.is_empty() {
+        out.push(format!(
+            "Some input was not read in full (see the diagnostics): {}.",
+            unread.join(", ")
+        ));
+    }
+    let unsupported = inputs.iter().filter(|i| i.kind == "unsupported").count();
+    if unsupported > 0 {
+        out.push(format!("{unsupported} file(s) were not in a recognised format and were not analysed (listed in the inputs)."));
+    }
+    if analysis
+        .findings
+        .iter()
+        .any(|f| f.fields.get("baseline") == Some(&serde_json::Value::Bool(false)))
+    {
+        out.push("Some accounts had no sign-in history before the suspicious activity; their first-seen countries were judged against the tenant and reported at low severity.".into());
+    }
+    if analysis
+        .findings
+        .iter()
+        .any(|f| f.fields.get("throttled") == Some(&serde_json::Value::Bool(true)))
+    {
+        out.push("MailItemsAccessed auditing was throttled: mail access after the throttling point was not logged, so every item of that mailbox must be treated as possibly read.".into());
+    }
+    if analysis
+        .ingested
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("type names"))
+    {
+        out.push("Some CSV exports held .NET type names instead of values (Export-Csv of collections): those values are lost.".into());
+    }
+    out.push("Audit records show what was logged; actions that Microsoft 365 does not audit, or that happened before the audit window, are not visible.".into());
+    out
 }

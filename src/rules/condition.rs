@@ -383,6 +383,16 @@ const RULE_CONDITIONS: &[(&str, &str)] = &[
     ("HasAttachment", "it has an attachment"),
 ];
 
+/// An inbox rule's actions in plain words ("forwards it to x@y", "marks it as read").
+pub fn rule_actions(event: &Event) -> Vec<String> {
+    rule_words(event, RULE_ACTIONS)
+}
+
+/// An inbox rule's conditions in plain words ("the subject contains 'invoice'").
+pub fn rule_conditions(event: &Event) -> Vec<String> {
+    rule_words(event, RULE_CONDITIONS)
+}
+
 /// Plain-words phrases for the rule properties an event sets, from cmdlet parameters or dump
 /// properties. Boolean properties count only when true.
 fn rule_words(event: &Event, table: &[(&str, &str)]) -> Vec<String> {

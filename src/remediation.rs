@@ -1,0 +1,216 @@
+//! Remediation checklist per account, from its findings, following Microsoft's "Responding to a
+//! compromised email account" guidance. Every step names the findings that call for it and the
+//! exact command with the account filled in.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::finding::{Finding, Severity};
+use crate::window::{Account, Step, Verdict};
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn field_values(f: &Finding, key: &str) -> Vec<String> {
+    match f.fields.get(key) {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Fills in `remediation` for every account that needs it.
+pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
+    for account in accounts.iter_mut() {
+        let mine: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.user.as_deref() == Some(account.user.as_str()))
+            .collect();
+        if account.verdict == Verdict::Clean && !mine.iter().any(|f| f.severity >= Severity::Medium)
+        {
+            continue;
+        }
+        let upn = account.user.as_str();
+        let q = quote(upn);
+        let ids = |pred: &dyn Fn(&Finding) -> bool| -> Vec<String> {
+            mine.iter()
+                .filter(|f| pred(f))
+                .map(|f| f.id.clone())
+                .collect()
+        };
+        let rule_is = |prefixes: &'static [&'static str]| {
+            move |f: &Finding| prefixes.iter().any(|p| f.rule.starts_with(p))
+        };
+        let mut steps = Vec::new();
+        let mut push =
+            |step: &'static str, title: String, command: String, because: Vec<String>| {
+                if !because.is_empty() {
+                    steps.push(Step {
+                        step,
+                        title,
+                        command,
+                        because,
+                    });
+                }
+            };
+        let serious = ids(&|f: &Finding| f.severity >= Severity::High);
+        let all_ids: Vec<String> = mine.iter().map(|f| f.id.clone()).collect();
+        let basis = if account.verdict == Verdict::Compromised {
+            serious.clone()
+        } else {
+            all_ids.clone()
+        };
+        push(
+            "reset-password",
+            "Reset the password (twice, some time apart, if it is synchronized from on-premises Active Directory) and require MFA re-registration".into(),
+            format!("Update-MgUser -UserId {q} -PasswordProfile @{{ ForceChangePasswordNextSignIn = $true; Password = '<new password>' }}"),
+            basis.clone(),
+        );
+        push(
+            "revoke-sessions",
+            "Revoke every session and refresh token so stolen tokens stop working".into(),
+            format!("Revoke-MgUserSignInSession -UserId {q}"),
+            basis.clone(),
+        );
+        if account.verdict == Verdict::Compromised {
+            push(
+                "block-sign-in",
+                "Block sign-in until the account is clean (optional while investigating)".into(),
+                format!("Update-MgUser -UserId {q} -AccountEnabled:$false"),
+                serious.clone(),
+            );
+        }
+        push(
+            "review-mfa",
+            "Review the registered MFA methods and remove any the user does not recognise".into(),
+            format!("Get-MgUserAuthenticationMethod -UserId {q}"),
+            ids(&rule_is(&["persistence.mfa-method", "signin.mfa-fatigue"])),
+        );
+        push(
+            "review-consents",
+            "Review the applications the account consented to, and remove the grants of unknown ones".into(),
+            format!("Get-MgUserOauth2PermissionGrant -UserId {q}   # then: Remove-MgOauth2PermissionGrant -OAuth2PermissionGrantId <id>"),
+            ids(&rule_is(&["persistence.app-consent"])),
+        );
+        push(
+            "remove-admin-roles",
+            "Remove administrative roles the account was given".into(),
+            format!(
+                "Get-MgUserMemberOf -UserId {q}   # then: Remove-MgDirectoryRoleMemberByRef -DirectoryRoleId <role> -DirectoryObjectId <user id>"
+            ),
+            ids(&rule_is(&["persistence.admin-role"])),
+        );
+        push(
+            "remove-forwarding",
+            "Remove mailbox forwarding".into(),
+            format!(
+                "Set-Mailbox -Identity {q} -ForwardingSmtpAddress $null -ForwardingAddress $null -DeliverToMailboxAndForward $false"
+            ),
+            ids(&rule_is(&["forwarding.mailbox-smtp"])),
+        );
+        // One command per malicious rule still in place, by name.
+        let mut rule_names: BTreeSet<String> = BTreeSet::new();
+        let rule_findings = ids(&|f: &Finding| {
+            let relevant = (f.rule.starts_with("inbox_rule.") || f.rule == "forwarding.inbox-rule")
+                && f.severity >= Severity::Medium;
+            let removed = f.fields.get("rule_state").and_then(Value::as_str) == Some("removed");
+            relevant && !removed
+        });
+        for f in mine.iter().filter(|f| rule_findings.contains(&f.id)) {
+            for name in field_values(f, "rule_name") {
+                rule_names.insert(name);
+            }
+        }
+        let commands: Vec<String> = rule_names
+            .iter()
+            .map(|n| {
+                format!(
+                    "Remove-InboxRule -Mailbox {q} -Identity {} -Confirm:$false",
+                    quote(n)
+                )
+            })
+            .collect();
+        push(
+            "remove-inbox-rules",
+            "Remove the malicious inbox rules (hidden rules do not show in Outlook or Get-InboxRule: delete them with MFCMAPI, or with Get-InboxRule -IncludeHidden first)".into(),
+            if commands.is_empty() { format!("Get-InboxRule -Mailbox {q} -IncludeHidden | Format-List Name,Identity,Enabled,ForwardTo,RedirectTo,MoveToFolder,DeleteMessage") } else { commands.join("\n") },
+            rule_findings,
+        );
+        push(
+            "remove-mailbox-permissions",
+            "Remove the access granted to other accounts".into(),
+            format!(
+                "Get-MailboxPermission -Identity {q} | Where-Object {{ -not $_.IsInherited }}   # then: Remove-MailboxPermission / Remove-RecipientPermission / Remove-MailboxFolderPermission"
+            ),
+            ids(&rule_is(&["mailbox.permission"])),
+        );
+        push(
+            "disable-protocols",
+            "Switch off the legacy protocols that were enabled, and SMTP AUTH".into(),
+            format!(
+                "Set-CASMailbox -Identity {q} -PopEnabled $false -ImapEnabled $false -SmtpClientAuthenticationDisabled $true"
+            ),
+            ids(&rule_is(&[
+                "mailbox.protocol-enabled",
+                "signin.legacy-auth",
+            ])),
+        );
+        push(
+            "restore-auditing",
+            "Restore mailbox auditing and its retention".into(),
+            format!(
+                "Set-Mailbox -Identity {q} -AuditEnabled $true -AuditLogAgeLimit 180; Set-MailboxAuditBypassAssociation -Identity {q} -AuditBypassEnabled $false"
+            ),
+            ids(&rule_is(&["audit.tampering"])),
+        );
+        push(
+            "restore-signature",
+            "Check the email signature for planted phone numbers or bank details".into(),
+            format!("Get-MailboxMessageConfiguration -Identity {q} | Format-List Signature*"),
+            ids(&rule_is(&[
+                "persistence.signature-change",
+                "persistence.profile-change",
+            ])),
+        );
+        push(
+            "unblock-sending",
+            "If Microsoft restricted the account from sending, release it once clean".into(),
+            format!(
+                "Get-BlockedSenderAddress -SenderAddress {q}   # then: Remove-BlockedSenderAddress -SenderAddress {q}"
+            ),
+            ids(&rule_is(&["sent_items."])),
+        );
+        let recipients: BTreeSet<String> = mine
+            .iter()
+            .filter(|f| f.rule.starts_with("sent_items.") || f.rule == "forwarding.inbox-rule")
+            .flat_map(|f| {
+                field_values(f, "recipients")
+                    .into_iter()
+                    .chain(field_values(f, "external_recipients"))
+            })
+            .collect();
+        push(
+            "notify-contacts",
+            format!(
+                "Tell the people who received mail sent in the account's name that it was not genuine{}",
+                if recipients.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ": {}",
+                        recipients.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                }
+            ),
+            "(no command: contact them by phone at a known number)".into(),
+            ids(&rule_is(&["sent_items."])),
+        );
+        account.remediation = steps;
+    }
+}
