@@ -14,7 +14,8 @@ use crate::finding::Severity;
 use crate::ingest::time::DateOrder;
 use crate::ingest::{self, IngestOptions, Ingested};
 use crate::inspect::{InspectReport, inputs_table};
-use crate::report::Report;
+use crate::report::terminal::TerminalReporter;
+use crate::report::{Display, JsonReporter, Report, Reporter};
 use crate::rules::RuleSet;
 
 /// Offline analyzer of Microsoft 365 exports for compromised-mailbox (BEC) investigations.
@@ -122,12 +123,32 @@ pub struct AnalyzeArgs {
     /// Also load the rules in this folder (*.yml; same id replaces a built-in rule).
     #[arg(long, value_name = "DIR", help_heading = "Analysis")]
     pub rules: Option<PathBuf>,
+    /// Time zone for times shown to people (IANA name, e.g. Europe/Berlin); machine outputs stay UTC.
+    #[arg(long, default_value = "UTC", value_parser = parse_tz, help_heading = "Output")]
+    pub tz: chrono_tz::Tz,
+    /// Colour in the terminal report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
     /// Known corporate egress (CIDR); never anomalous.
     #[arg(long = "allow-ip", value_name = "CIDR", value_parser = parse_cidr, help_heading = "Analysis")]
     pub allow_ip: Vec<ipnet::IpNet>,
     /// Start of the evaluated period (RFC 3339); earlier events are baseline only.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339, help_heading = "Analysis")]
     pub since: Option<DateTime<Utc>>,
+}
+
+/// When to colour the terminal report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.parse::<chrono_tz::Tz>()
+        .map_err(|e| format!("unknown time zone {s:?}: {e}"))
 }
 
 fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
@@ -255,11 +276,23 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
         },
     };
     let analysis = crate::analysis::analyze(ingested, &rules, &options);
+    let report = Report::new(&analysis, generated_at());
+    let display = Display {
+        tz: args.tz,
+        color: match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        },
+    };
     if let Some(path) = &args.json {
-        write_output(path, &Report::new(&analysis, generated_at()).to_json()?)?;
+        write_report(path, &JsonReporter, &report)?;
     }
     if args.json.as_deref() != Some(Path::new("-")) {
-        print!("{}", crate::report::terminal::render(&analysis));
+        let mut stdout = std::io::stdout().lock();
+        TerminalReporter { display }.render(&report, &mut stdout)?;
     }
     let failed = args
         .fail_on
@@ -416,6 +449,23 @@ pub fn check_output(path: &Path, inputs: &[PathBuf], force: bool) -> anyhow::Res
         });
     }
     Ok(())
+}
+
+/// Renders one report format to a file or stdout (`-`).
+fn write_report(path: &Path, reporter: &dyn Reporter, report: &Report<'_>) -> anyhow::Result<()> {
+    let mut bytes = Vec::new();
+    reporter.render(report, &mut bytes)?;
+    if path == Path::new("-") {
+        std::io::stdout().lock().write_all(&bytes)?;
+        return Ok(());
+    }
+    std::fs::write(path, bytes).with_context(|| {
+        format!(
+            "cannot write the {} report to {}",
+            reporter.name(),
+            path.display()
+        )
+    })
 }
 
 fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -115,7 +115,8 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
             ids(&rule_is(&["forwarding.mailbox-smtp"])),
         );
         // One command per malicious rule still in place, by name.
-        let mut rule_names: BTreeSet<String> = BTreeSet::new();
+        // Keyed without case: Exchange rule names are case-insensitive.
+        let mut rule_names: std::collections::BTreeMap<String, String> = Default::default();
         let rule_findings = ids(&|f: &Finding| {
             let relevant = (f.rule.starts_with("inbox_rule.") || f.rule == "forwarding.inbox-rule")
                 && f.severity >= Severity::Medium;
@@ -124,11 +125,13 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
         });
         for f in mine.iter().filter(|f| rule_findings.contains(&f.id)) {
             for name in field_values(f, "rule_name") {
-                rule_names.insert(name);
+                if !name.trim().is_empty() {
+                    rule_names.entry(name.to_lowercase()).or_insert(name);
+                }
             }
         }
         let commands: Vec<String> = rule_names
-            .iter()
+            .values()
             .map(|n| {
                 format!(
                     "Remove-InboxRule -Mailbox {q} -Identity {} -Confirm:$false",

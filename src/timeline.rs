@@ -358,8 +358,24 @@ fn describe_audit(e: &Event, op: &str, user: &str, by: &str) -> String {
             } else {
                 String::new()
             };
+            // Exchange cmdlets: show what they set (Identity is already the target).
+            let params: Vec<String> = e
+                .attrs
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix("Parameters.").map(|name| (name, v)))
+                .filter(|(name, _)| {
+                    !matches!(*name, "Identity" | "DomainController" | "Force" | "Confirm")
+                })
+                .take(4)
+                .map(|(name, v)| format!("{name} {}", v.chars().take(60).collect::<String>()))
+                .collect();
+            let what = if params.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", params.join("; "))
+            };
             format!(
-                "{op}{target} by {}{at}",
+                "{op}{what}{target} by {}{at}",
                 e.actor.as_deref().unwrap_or("someone")
             )
         }

@@ -2,6 +2,51 @@
 
 pub mod terminal;
 
+/// How times are shown to people (machine formats stay UTC).
+#[derive(Debug, Clone, Copy)]
+pub struct Display {
+    pub tz: chrono_tz::Tz,
+    pub color: bool,
+}
+
+impl Default for Display {
+    fn default() -> Self {
+        Display {
+            tz: chrono_tz::UTC,
+            color: false,
+        }
+    }
+}
+
+impl Display {
+    /// `2025-03-04 10:15:30 UTC` in the display zone.
+    pub fn time(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz)
+            .format("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
+    }
+}
+
+/// One output format, rendered from the one in-memory report.
+pub trait Reporter {
+    /// What `--<name>` writes, for messages.
+    fn name(&self) -> &'static str;
+    fn render(&self, report: &Report<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// `--json`: the report itself, schema `uala.report/1`.
+pub struct JsonReporter;
+
+impl Reporter for JsonReporter {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+    fn render(&self, report: &Report<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, report)?;
+        out.write_all(b"\n")
+    }
+}
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -79,12 +124,6 @@ impl<'a> Report<'a> {
             limitations: limitations(analysis),
             summary: Summary { findings, accounts },
         }
-    }
-
-    pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
-        let mut out = serde_json::to_vec_pretty(self)?;
-        out.push(b'\n');
-        Ok(out)
     }
 }
 
