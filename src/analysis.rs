@@ -49,6 +49,8 @@ pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOption
     analyzers::inbox_rules::annotate_lifecycle(&mut findings, events, &book);
     findings.extend(analyzers::inbox_rules::hidden_rules(events, &book, inputs));
     findings.extend(analyzers::signin::analyze(events, inputs, &options.signin));
+    let mail = analyzers::sent_items::analyze(events, inputs, &tenant, &findings);
+    findings.extend(mail);
     let shared = analyzers::forwarding::shared_destinations(&findings, &tenant);
     findings.extend(shared);
     finding::finalize(&mut findings);

@@ -6,8 +6,11 @@
 //! format. Name/Value bags (`Parameters`, `ExtendedProperties`, ...) are folded to
 //! `Parameters.ForwardTo`-style keys.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -199,11 +202,98 @@ impl Event {
 /// (several `ForwardTo` recipients, several accessed message ids).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct Attrs(Vec<(Box<str>, Box<str>)>);
+pub struct Attrs(Vec<(Arc<str>, Box<str>)>);
+
+thread_local! {
+    /// Attribute names repeat in every record of an export; each thread shares one copy of each.
+    static KEYS: RefCell<HashMap<Box<str>, Option<Arc<str>>>> = RefCell::new(HashMap::new());
+}
+
+/// Fields no detection, timeline or report reads, and that would otherwise be most of the memory
+/// of a large export: store ids of folders and items (base64, ~150 bytes each, several per
+/// MailItemsAccessed record), internal correlation ids, server names, Conditional Access policy
+/// dumps. The record itself stays available in its input at its line. (`None` in `KEYS` marks
+/// a name that is not kept.)
+fn is_kept(key: &str) -> bool {
+    const DROPPED: &[&str] = &[
+        "OriginatingServer",
+        "Version",
+        "OrganizationId",
+        "InterSystemsId",
+        "IntraSystemId",
+        "SupportTicketId",
+        "ActorContextId",
+        "TargetContextId",
+        "MailboxOwnerSid",
+        "MailboxOwnerMasterAccountSid",
+        "LogonUserSid",
+        "ClientRequestId",
+        "TokenObjectId",
+        "TokenTenantId",
+        "AppAccessContext.IssuedAtTime",
+        "AppAccessContext.TokenIssuedAtTime",
+        "AppAccessContext.CorrelationId",
+        "AppAccessContext.APIId",
+    ];
+    const DROPPED_PREFIXES: &[&str] = &[
+        "appliedConditionalAccessPolicies.",
+        "ConditionalAccessPolicies.",
+        "authenticationProcessingDetails.",
+        "AuthenticationProcessingDetails.",
+        "authenticationDetails.",
+        "AuthenticationDetails.",
+        "networkLocationDetails.",
+        "sessionLifetimePolicies.",
+        "authenticationRequirementPolicies.",
+        "appliedEventListeners.",
+        "privateLinkDetails.",
+        "tokenProtectionStatusDetails.",
+    ];
+    if DROPPED.contains(&key) || DROPPED_PREFIXES.iter().any(|p| key.starts_with(p)) {
+        return false;
+    }
+    // Store ids of folders and items (`Folders.FolderItems.Id`, `Item.ParentFolder.Id`); the
+    // Internet message ids are what joins mail across sources.
+    if let Some((parent, last)) = key.rsplit_once('.') {
+        if last == "Id" || last == "ImmutableId" {
+            const STORE: &[&str] = &[
+                "Folders",
+                "FolderItems",
+                "AffectedItems",
+                "Item",
+                "ParentFolder",
+                "DestFolder",
+                "Folder",
+            ];
+            return !parent.split('.').any(|seg| STORE.contains(&seg));
+        }
+    }
+    true
+}
+
+/// Bound on the names interned per thread: attacker-chosen parameter names cannot grow it
+/// without limit; past it, names are simply allocated.
+const MAX_INTERNED_KEYS: usize = 65_536;
+
+fn intern(key: &str) -> Option<Arc<str>> {
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some(k) = keys.get(key) {
+            return k.clone();
+        }
+        let k: Option<Arc<str>> = is_kept(key).then(|| Arc::from(key));
+        if keys.len() < MAX_INTERNED_KEYS {
+            keys.insert(key.into(), k.clone());
+        }
+        k
+    })
+}
 
 impl Attrs {
-    pub fn push(&mut self, key: impl Into<Box<str>>, value: impl Into<Box<str>>) {
-        self.0.push((key.into(), value.into()));
+    pub fn push(&mut self, key: impl AsRef<str>, value: impl Into<Box<str>>) {
+        if let Some(key) = intern(key.as_ref()) {
+            self.0.push((key, value.into()));
+        }
     }
 
     /// The first value under `key`.
@@ -229,6 +319,12 @@ impl Attrs {
                 *v = new.into_boxed_str();
             }
         }
+    }
+
+    /// Orders the attributes by name, keeping the order of repeated names: one canonical order
+    /// whichever way a record was read.
+    pub fn sort_by_key(&mut self) {
+        self.0.sort_by(|a, b| a.0.cmp(&b.0));
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {

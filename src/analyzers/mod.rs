@@ -4,6 +4,7 @@
 
 pub mod forwarding;
 pub mod inbox_rules;
+pub mod sent_items;
 pub mod signin;
 
 use crate::event::Event;

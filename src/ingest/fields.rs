@@ -502,3 +502,219 @@ mod tests {
         assert_eq!(normalize_message_id("<abc@x>"), "<abc@x>");
     }
 }
+
+/// Name/Value bag fields: read whole (they are small) so their elements can be folded.
+const BAG_FIELDS: &[&str] = &[
+    "Parameters",
+    "ExtendedProperties",
+    "OperationProperties",
+    "DeviceProperties",
+    "ModifiedProperties",
+    "modifiedProperties",
+    "AdditionalDetails",
+    "additionalDetails",
+];
+
+/// Flattens a JSON object held in text straight into `attrs`, as [`flatten_object`] would after
+/// parsing it, but without building the JSON tree (the audit CSV hot path). The result is sorted
+/// by key, like [`flatten_object`]'s.
+pub fn flatten_json_text(attrs: &mut Attrs, text: &str) -> Result<(), serde_json::Error> {
+    use serde::de::{DeserializeSeed, Error as _};
+    if !text.trim_start().starts_with('{') {
+        return Err(serde_json::Error::custom("AuditData is not a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut path = String::new();
+    Node {
+        attrs,
+        path: &mut path,
+        json_text: false,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    attrs.sort_by_key();
+    Ok(())
+}
+
+struct Node<'a> {
+    attrs: &'a mut Attrs,
+    path: &'a mut String,
+    /// The field may hold JSON as text.
+    json_text: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Node<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Appends a map key to the path buffer.
+struct Key<'a>(&'a mut String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for Key<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.push_str(v);
+        Ok(())
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Node<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.attrs
+            .push(&*self.path, if v { "True" } else { "False" });
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.attrs.push(&*self.path, v.to_string());
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.attrs.push(&*self.path, v.to_string());
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        let text = serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
+        self.attrs.push(&*self.path, text);
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        if self.json_text {
+            let last = self.path.rsplit('.').next().unwrap_or("");
+            if let Some(parsed) = embedded_json(v) {
+                let path = self.path.clone();
+                flatten(self.attrs, &path, &parsed);
+                return Ok(());
+            }
+            if last.eq_ignore_ascii_case("Parameters") && v.trim_start().starts_with('-') {
+                for (name, value) in powershell_parameters(v) {
+                    self.attrs.push(join(self.path, &name), value);
+                }
+                return Ok(());
+            }
+        }
+        self.attrs.push(&*self.path, v);
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(Node {
+                attrs: self.attrs,
+                path: self.path,
+                json_text: false,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let base = self.path.len();
+        loop {
+            if base > 0 {
+                self.path.push('.');
+            }
+            if map.next_key_seed(Key(self.path))?.is_none() {
+                self.path.truncate(base);
+                break;
+            }
+            let key = &self.path[if base > 0 { base + 1 } else { 0 }..];
+            if key.contains('@') {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            } else if BAG_FIELDS.contains(&key) {
+                let value: Value = map.next_value()?;
+                let path = self.path.clone();
+                match &value {
+                    Value::String(s) => {
+                        // A bag written as JSON text, or as a PowerShell parameter string.
+                        Node {
+                            attrs: self.attrs,
+                            path: &mut path.clone(),
+                            json_text: true,
+                        }
+                        .visit_str::<A::Error>(s)?;
+                    }
+                    other => flatten(self.attrs, &path, other),
+                }
+            } else {
+                let json_text = is_json_text_field(key);
+                map.next_value_seed(Node {
+                    attrs: self.attrs,
+                    path: self.path,
+                    json_text,
+                })?;
+            }
+            self.path.truncate(base);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use super::*;
+
+    fn both(text: &str) -> (Attrs, Attrs) {
+        let mut streamed = Attrs::default();
+        flatten_json_text(&mut streamed, text).unwrap();
+        let mut tree = Attrs::default();
+        match serde_json::from_str::<Value>(text).unwrap() {
+            Value::Object(o) => flatten_object(&mut tree, "", &o),
+            _ => unreachable!(),
+        }
+        tree.sort_by_key();
+        (streamed, tree)
+    }
+
+    #[test]
+    fn streaming_flatten_equals_the_tree_flatten() {
+        for text in [
+            r#"{"CreationTime":"2025-03-04T10:15:30","Id":"x","RecordType":1,"ExternalAccess":false,"Ratio":1.5,
+                "Parameters":[{"Name":"Name","Value":"."},{"Name":"MarkAsRead","Value":"True"}],
+                "OperationProperties":[{"Name":"RuleState"}],"AppAccessContext":{"UniqueTokenId":"t","@odata.type":"x"},
+                "Folders":[{"Path":"\\Inbox","FolderItems":[{"InternetMessageId":"<a@b>"},{"InternetMessageId":"<c@d>"}]}],
+                "Item":"{\"Subject\":\"hi\"}","Actor":[{"ID":"a@b","Type":5},{"ID":"guid","Type":0}],"Nothing":null,
+                "ModifiedProperties":[{"Name":"X","NewValue":"1","OldValue":"0"}]}"#,
+            r#"{"Parameters":"-Name \"foo\" -Force \"True\"","ExtendedProperties":"[{\"Name\":\"UserAgent\",\"Value\":\"ua\"}]"}"#,
+            r#"{}"#,
+        ] {
+            let (streamed, tree) = both(text);
+            assert_eq!(streamed, tree, "{text}");
+        }
+        let mut attrs = Attrs::default();
+        assert!(flatten_json_text(&mut attrs, "[1,2]").is_err());
+        assert!(flatten_json_text(&mut attrs, "{\"a\":").is_err());
+        assert!(flatten_json_text(&mut attrs, "{\"a\":1} trailing").is_err());
+    }
+}

@@ -560,6 +560,19 @@ fn normalize_object(
     result
 }
 
+/// Wrapper columns of audit CSV exports used where AuditData lacks the field.
+const WRAPPER_FALLBACKS: &[&str] = &[
+    "RecordId",
+    "Identity",
+    "CreationDate",
+    "UserIds",
+    "UserId",
+    "Operations",
+    "Operation",
+    "clientIp",
+    "createdDateTime",
+];
+
 /// Rows normalized together; large enough to amortize scheduling, small enough to bound memory.
 const CSV_BATCH: usize = 4096;
 
@@ -582,38 +595,41 @@ fn parse_csv(csv: &CsvText<'_>, format: Format, options: &IngestOptions, sink: &
                          prov: Provenance|
      -> std::result::Result<Event, String> {
         if let Some(col) = audit_column {
-            let raw = row.get(col).unwrap_or("");
-            let audit = match serde_json::from_str::<Value>(raw) {
-                Ok(Value::Object(o)) => o,
-                Ok(_) => return Err("AuditData is not a JSON object".into()),
-                Err(e) if raw.trim().is_empty() => return Err(format!("empty AuditData ({e})")),
-                Err(e) => return Err(format!("AuditData is not valid JSON: {e}")),
-            };
+            // Only the wrapper columns AuditData may lack are kept, as fallbacks.
             let mut wrapper = Map::new();
             for (i, name) in header.raw.iter().enumerate() {
-                if i != col {
-                    let value = row.get(i).unwrap_or("");
-                    // No wrapper column of an audit export holds a line break; one that does
-                    // swallowed the next row through an unbalanced quote.
-                    if value.contains('\n') {
-                        return Err(format!(
-                            "line break inside the {} column: an unbalanced quote merged this row with the next",
-                            name.trim()
-                        ));
-                    }
-                    wrapper.insert(name.trim().to_string(), Value::String(value.to_string()));
+                if i == col {
+                    continue;
+                }
+                let value = row.get(i).unwrap_or("");
+                // No wrapper column of an audit export holds a line break; one that does
+                // swallowed the next row through an unbalanced quote.
+                if value.contains('\n') {
+                    return Err(format!(
+                        "line break inside the {} column: an unbalanced quote merged this row with the next",
+                        name.trim()
+                    ));
+                }
+                let name = name.trim();
+                if !value.is_empty()
+                    && WRAPPER_FALLBACKS
+                        .iter()
+                        .any(|w| w.eq_ignore_ascii_case(name))
+                {
+                    wrapper.insert(name.to_string(), Value::String(value.to_string()));
                 }
             }
+            let event =
+                ual::normalize_text(row.get(col).unwrap_or(""), Some(&wrapper), order, prov)?;
             let wrapper_id = fields::text(&wrapper, &["RecordId", "Identity"]);
-            let audit_id = fields::text(&audit, &["Id"]);
-            if let (Some(w), Some(a)) = (wrapper_id, audit_id) {
+            if let (Some(w), Some(a)) = (wrapper_id, event.attr("Id")) {
                 if w.len() == 36 && !w.trim().eq_ignore_ascii_case(a.trim()) {
                     return Err(format!(
                         "the row's id {w} differs from its AuditData.Id {a}: the row is damaged or merged with another"
                     ));
                 }
             }
-            return ual::normalize(&audit, Some(&wrapper), order, prov);
+            return Ok(event);
         }
         let object = match format {
             Format::SigninPortalCsv => signin::portal_row_to_graph(header, row),
