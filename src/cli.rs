@@ -14,7 +14,11 @@ use crate::finding::Severity;
 use crate::ingest::time::DateOrder;
 use crate::ingest::{self, IngestOptions, Ingested};
 use crate::inspect::{InspectReport, inputs_table};
+use crate::report::csv::CsvReporter;
+use crate::report::html::HtmlReporter;
+use crate::report::sarif::SarifReporter;
 use crate::report::terminal::TerminalReporter;
+use crate::report::timesketch::TimesketchReporter;
 use crate::report::{Display, JsonReporter, Report, Reporter};
 use crate::rules::RuleSet;
 
@@ -32,7 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse evidence folders or files: ingest summary and reports.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// List what was found: kind, format, encoding, records, skipped, time span, users.
     Inspect(InspectArgs),
     /// The rule catalogue: list, show one, or run every rule's examples.
@@ -104,6 +108,18 @@ pub struct AnalyzeArgs {
     /// Write the JSON report (schema uala.report/1) to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub json: Option<PathBuf>,
+    /// Write a self-contained HTML report for counsel to FILE.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<PathBuf>,
+    /// Write the timeline as CSV (spreadsheet-safe) to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub csv: Option<PathBuf>,
+    /// Write the timeline and findings as Timesketch JSON Lines to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub timesketch: Option<PathBuf>,
+    /// Write the findings as SARIF 2.1.0 to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub sarif: Option<PathBuf>,
     /// Overwrite existing output files.
     #[arg(long, help_heading = "Output")]
     pub force: bool,
@@ -189,7 +205,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Inspect(args) => inspect(args),
-        Command::Analyze(args) => analyze(args),
+        Command::Analyze(args) => analyze(*args),
         Command::Rules(args) => rules(args),
     }
 }
@@ -261,8 +277,27 @@ fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
-    if let Some(path) = &args.json {
+    let outputs = [
+        &args.json,
+        &args.html,
+        &args.csv,
+        &args.timesketch,
+        &args.sarif,
+    ];
+    for path in outputs.iter().copied().flatten() {
         check_output(path, &args.input.paths, args.force)?;
+    }
+    if outputs
+        .iter()
+        .copied()
+        .flatten()
+        .filter(|p| p.as_path() == Path::new("-"))
+        .count()
+        > 1
+    {
+        bail!(crate::error::Error::Usage(
+            "only one output can go to stdout (-)".into()
+        ));
     }
     let rules = RuleSet::load(args.rules.as_deref())?;
     let ingested = read_evidence(&args.input)?;
@@ -287,10 +322,32 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
             }
         },
     };
-    if let Some(path) = &args.json {
-        write_report(path, &JsonReporter, &report)?;
+    let reporters: [(&Option<PathBuf>, Box<dyn Reporter>); 5] = [
+        (&args.json, Box::new(JsonReporter)),
+        (
+            &args.html,
+            Box::new(HtmlReporter {
+                display: Display {
+                    color: false,
+                    ..display
+                },
+            }),
+        ),
+        (&args.csv, Box::new(CsvReporter { display })),
+        (&args.timesketch, Box::new(TimesketchReporter)),
+        (&args.sarif, Box::new(SarifReporter)),
+    ];
+    for (path, reporter) in &reporters {
+        if let Some(path) = path {
+            write_report(path, reporter.as_ref(), &report)?;
+        }
     }
-    if args.json.as_deref() != Some(Path::new("-")) {
+    if !outputs
+        .iter()
+        .copied()
+        .flatten()
+        .any(|p| p.as_path() == Path::new("-"))
+    {
         let mut stdout = std::io::stdout().lock();
         TerminalReporter { display }.render(&report, &mut stdout)?;
     }

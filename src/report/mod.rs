@@ -1,6 +1,10 @@
 //! Reports, all rendered from one in-memory [`Report`] (design.md sections 3 and 6).
 
+pub mod csv;
+pub mod html;
+pub mod sarif;
 pub mod terminal;
+pub mod timesketch;
 
 /// How times are shown to people (machine formats stay UTC).
 #[derive(Debug, Clone, Copy)]

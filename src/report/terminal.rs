@@ -39,6 +39,10 @@ impl Reporter for TerminalReporter {
     fn render(&self, report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         let d = self.display;
         let mut accounts = Table::new();
+        if !d.color {
+            // Without colour we are not drawing for a terminal: fixed layout, same bytes every run.
+            accounts.force_no_tty();
+        }
         accounts
             .load_style(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
@@ -73,6 +77,9 @@ impl Reporter for TerminalReporter {
 
         if !report.findings.is_empty() {
             let mut table = Table::new();
+            if !d.color {
+                table.force_no_tty();
+            }
             table
                 .load_style(UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic)
