@@ -54,6 +54,8 @@ pub struct Decoded<'a> {
     /// The text has long runs of `?` where letters were expected: Windows PowerShell 5.1
     /// `Export-Csv` without `-Encoding` replaced every non-ASCII character (irreversibly).
     pub ascii_degraded: bool,
+    /// NUL characters removed from the end (a file copied while it was being written).
+    pub trailing_nuls: usize,
 }
 
 const BOM: char = '\u{FEFF}';
@@ -85,12 +87,21 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
             }
         };
 
+    // A file copied while it was being written ends in a run of NUL bytes; the text before them
+    // is still evidence.
+    let trailing_nuls = text.len() - text.trim_end_matches('\0').len();
+    let text = match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim_end_matches('\0')),
+        Cow::Owned(t) if trailing_nuls > 0 => Cow::Owned(t.trim_end_matches('\0').to_string()),
+        owned => owned,
+    };
     if looks_binary(&text) {
         return Decoded {
             text: Cow::Borrowed(""),
             encoding: TextEncoding::Binary,
             inner_boms: 0,
             ascii_degraded: false,
+            trailing_nuls: 0,
         };
     }
 
@@ -106,6 +117,7 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
         encoding,
         inner_boms,
         ascii_degraded,
+        trailing_nuls,
     }
 }
 
@@ -262,6 +274,16 @@ mod tests {
             decode(b"\0\0\0\x01\x02PK\x03\x04").encoding,
             TextEncoding::Binary
         );
+    }
+
+    #[test]
+    fn trailing_nul_padding_is_dropped_not_binary() {
+        let mut bytes = b"\"A\",\"B\"\r\n\"1\",\"2\"\r\n".to_vec();
+        bytes.extend(std::iter::repeat_n(0u8, 8192));
+        let d = decode(&bytes);
+        assert_eq!(d.encoding, TextEncoding::Utf8);
+        assert_eq!(d.trailing_nuls, 8192);
+        assert!(d.text.ends_with("\"2\"\r\n"));
     }
 
     #[test]

@@ -310,6 +310,16 @@ fn parse_input(input: &discover::Input, options: &IngestOptions) -> FileOutcome 
             ),
         );
     }
+    if decoded.trailing_nuls > 0 {
+        sink.diag(
+            Level::Warning,
+            None,
+            format!(
+                "{} NUL bytes at the end of the file were ignored (copied while it was being written?)",
+                decoded.trailing_nuls
+            ),
+        );
+    }
     if decoded.encoding == TextEncoding::Windows1252 {
         sink.diag(
             Level::Warning,

@@ -164,7 +164,7 @@ impl<'a> CsvText<'a> {
                 offset += 1;
             }
             if offset >= counted_to {
-                line_base += memchr::memchr_iter(b'\n', &bytes[counted_to..offset]).count() as u64;
+                line_base += line_breaks(&bytes[counted_to..offset]);
                 counted_to = offset;
             }
             let line = line_base + self.lines_skipped;
@@ -178,6 +178,15 @@ impl<'a> CsvText<'a> {
         self.for_each_row(|_, _| n += 1);
         n
     }
+}
+
+/// Line breaks in `bytes`: LF, CRLF (once), and a lone CR (old Mac line ends).
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let lf = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_cr = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u64
 }
 
 fn builder(delimiter: u8) -> csv::ReaderBuilder {
@@ -219,6 +228,14 @@ mod tests {
         let mut rows = Vec::new();
         csv.for_each_row(|r, line| rows.push((r[0].to_string(), line)));
         assert_eq!(rows, vec![("1".into(), 3), ("2".into(), 5)]);
+    }
+
+    #[test]
+    fn lone_carriage_returns_count_as_lines() {
+        let csv = CsvText::open("A,B\r1,x\r2,y\r").unwrap();
+        let mut lines = Vec::new();
+        csv.for_each_row(|_, line| lines.push(line));
+        assert_eq!(lines, vec![2, 3]);
     }
 
     #[test]
