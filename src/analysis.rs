@@ -17,6 +17,10 @@ pub struct AnalysisOptions {
     /// Tenant name for the report; inferred when `None`.
     pub tenant: Option<String>,
     pub signin: analyzers::signin::SigninOptions,
+    /// Rule id → severity, from the configuration file.
+    pub severity_overrides: std::collections::BTreeMap<String, crate::finding::Severity>,
+    /// User-supplied GeoIP databases.
+    pub geoip: Option<std::sync::Arc<crate::geoip::GeoIp>>,
 }
 
 pub use crate::window::{Account, Verdict};
@@ -30,12 +34,17 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     pub accounts: Vec<Account>,
     pub timeline: Vec<crate::timeline::Entry>,
+    /// The GeoIP databases used, if any.
+    pub geoip: Vec<crate::geoip::DatabaseInfo>,
 }
 
 pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOptions) -> Analysis {
     let directory = Directory::build(&ingested.events);
     identity::resolve_events(&mut ingested.events, &directory);
     analyzers::signin::spread_locations(&mut ingested.events);
+    if let Some(geoip) = &options.geoip {
+        geoip.enrich(&mut ingested.events);
+    }
     let tenant = Tenant::infer(&ingested.events, &options.internal_domains);
     let tenant_name = options
         .tenant
@@ -53,6 +62,11 @@ pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOption
     findings.extend(mail);
     let shared = analyzers::forwarding::shared_destinations(&findings, &tenant);
     findings.extend(shared);
+    for f in &mut findings {
+        if let Some(s) = options.severity_overrides.get(&f.rule) {
+            f.severity = *s;
+        }
+    }
     finding::finalize(&mut findings);
     let mut accounts = crate::window::accounts(&findings, events);
     crate::remediation::plan(&mut accounts, &findings);
@@ -64,5 +78,6 @@ pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOption
         findings,
         accounts,
         timeline,
+        geoip: options.geoip.as_ref().map(|g| g.info()).unwrap_or_default(),
     }
 }

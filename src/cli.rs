@@ -41,6 +41,10 @@ pub enum Command {
     Inspect(InspectArgs),
     /// The rule catalogue: list, show one, or run every rule's examples.
     Rules(RulesArgs),
+    /// Analyse every tenant folder under ROOT: per-tenant reports, summary, JUnit, campaigns.
+    Batch(Box<crate::batch::BatchArgs>),
+    /// Merge the output folders of sharded `batch` jobs into one summary.
+    Merge(crate::batch::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +124,9 @@ pub struct AnalyzeArgs {
     /// Write the findings as SARIF 2.1.0 to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub sarif: Option<PathBuf>,
+    /// Write events and findings as Parquet under DIR/tenant=<id>/ (docs/parquet.md).
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub parquet: Option<PathBuf>,
     /// Overwrite existing output files.
     #[arg(long, help_heading = "Output")]
     pub force: bool,
@@ -145,6 +152,12 @@ pub struct AnalyzeArgs {
     /// Colour in the terminal report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
+    /// MaxMind or DB-IP City/ASN databases (.mmdb) for addresses the logs do not locate.
+    #[arg(long, value_name = "MMDB", help_heading = "Analysis")]
+    pub geoip: Vec<PathBuf>,
+    /// Configuration file: domains, egress, thresholds, severity overrides (docs/config.md).
+    #[arg(long, value_name = "FILE", help_heading = "Analysis")]
+    pub config: Option<PathBuf>,
     /// Known corporate egress (CIDR); never anomalous.
     #[arg(long = "allow-ip", value_name = "CIDR", value_parser = parse_cidr, help_heading = "Analysis")]
     pub allow_ip: Vec<ipnet::IpNet>,
@@ -162,18 +175,16 @@ pub enum ColorChoice {
     Never,
 }
 
-fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
+pub(crate) fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
     s.parse::<chrono_tz::Tz>()
         .map_err(|e| format!("unknown time zone {s:?}: {e}"))
 }
 
-fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
-    s.parse::<ipnet::IpNet>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|e| format!("not a CIDR or address: {e}"))
+pub(crate) fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    crate::config::parse_net(s)
 }
 
-fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("not an RFC 3339 time: {e}"))
@@ -207,6 +218,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Inspect(args) => inspect(args),
         Command::Analyze(args) => analyze(*args),
         Command::Rules(args) => rules(args),
+        Command::Batch(args) => crate::batch::batch(*args),
+        Command::Merge(args) => crate::batch::merge(args),
     }
 }
 
@@ -287,6 +300,9 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
     for path in outputs.iter().copied().flatten() {
         check_output(path, &args.input.paths, args.force)?;
     }
+    if let Some(dir) = &args.parquet {
+        crate::parquet::check_dir_outside(dir, &args.input.paths)?;
+    }
     if outputs
         .iter()
         .copied()
@@ -301,13 +317,24 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
     }
     let rules = RuleSet::load(args.rules.as_deref())?;
     let ingested = read_evidence(&args.input)?;
+    let config = match &args.config {
+        Some(path) => crate::config::Config::load(path)?,
+        None => crate::config::Config::default(),
+    };
+    let mut signin = config.signin_options();
+    signin.allow.extend(args.allow_ip.iter().copied());
+    signin.since = args.since;
+    let mut internal_domains = config.internal_domains.clone();
+    internal_domains.extend(args.internal_domains.iter().cloned());
     let options = AnalysisOptions {
-        internal_domains: args.internal_domains.clone(),
-        tenant: args.tenant.clone(),
-        signin: crate::analyzers::signin::SigninOptions {
-            allow: args.allow_ip.clone(),
-            since: args.since,
-            ..Default::default()
+        internal_domains,
+        tenant: args.tenant.clone().or(config.tenant.clone()),
+        signin,
+        severity_overrides: config.severity.clone(),
+        geoip: if args.geoip.is_empty() {
+            None
+        } else {
+            Some(std::sync::Arc::new(crate::geoip::GeoIp::open(&args.geoip)?))
         },
     };
     let analysis = crate::analysis::analyze(ingested, &rules, &options);
@@ -341,6 +368,9 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
         if let Some(path) = path {
             write_report(path, reporter.as_ref(), &report)?;
         }
+    }
+    if let Some(dir) = &args.parquet {
+        crate::parquet::write_analysis(dir, &analysis, &args.input.paths, args.force)?;
     }
     if !outputs
         .iter()

@@ -7,14 +7,18 @@
 
 pub mod analysis;
 pub mod analyzers;
+pub mod batch;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod error;
 pub mod event;
 pub mod finding;
+pub mod geoip;
 pub mod identity;
 pub mod ingest;
 pub mod inspect;
+pub mod parquet;
 pub mod remediation;
 pub mod report;
 pub mod rules;

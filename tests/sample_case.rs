@@ -270,3 +270,48 @@ fn inspect_lists_every_input_of_the_case() {
         assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
     }
 }
+
+#[test]
+fn configuration_file_changes_thresholds_and_bad_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("uala.toml");
+    // The attacker's addresses declared corporate egress: no impossible travel or new country is
+    // left for them, and a severity override applies.
+    std::fs::write(
+        &config,
+        "allow_ip = [\"203.0.113.0/24\", \"2001:db8:4f::/48\"]\n[severity]\n\"persistence.signature-change\" = \"info\"\n",
+    )
+    .unwrap();
+    let out = uala()
+        .arg("analyze")
+        .arg(common::sample_case())
+        .args(["--quiet", "--json", "-", "--config"])
+        .arg(&config)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["rule"] == "signin.impossible-travel"
+                && f["summary"].as_str().unwrap().contains("Lagos"))
+    );
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f["rule"] == "persistence.signature-change")
+            .all(|f| f["severity"] == "info")
+    );
+    std::fs::write(&config, "allow_ip = [\"nonsense\"]\n").unwrap();
+    uala()
+        .arg("analyze")
+        .arg(common::sample_case())
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2);
+}

@@ -79,6 +79,9 @@ pub struct Report<'a> {
     pub timeline: &'a [crate::timeline::Entry],
     /// What the evidence could not show.
     pub limitations: Vec<String>,
+    /// GeoIP databases used for addresses the logs did not locate.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub geoip: &'a [crate::geoip::DatabaseInfo],
     pub summary: Summary,
 }
 
@@ -126,6 +129,7 @@ impl<'a> Report<'a> {
             findings: &analysis.findings,
             timeline: &analysis.timeline,
             limitations: limitations(analysis),
+            geoip: &analysis.geoip,
             summary: Summary { findings, accounts },
         }
     }

@@ -1,0 +1,147 @@
+//! The optional configuration file (`--config uala.toml`): the tenant's domains and egress,
+//! sign-in thresholds, and severity overrides. Command-line flags add to it.
+//!
+//! ```toml
+//! internal_domains = ["contoso.com"]
+//! allow_ip = ["198.51.100.0/24"]          # corporate egress, never anomalous
+//! [signin]
+//! spray_accounts = 5                      # distinct accounts one address fails against
+//! spray_window_minutes = 30
+//! brute_force_failures = 5
+//! shared_ip_accounts = 5                  # colleagues before an address is office egress
+//! min_baseline = 3                        # successful sign-ins before novelty counts
+//! travel_kmh = 900
+//! travel_min_km = 500
+//! mfa_denials = 3
+//! [severity]
+//! "inbox_rule.keyword-filter" = "medium"  # force a rule's severity
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::analyzers::signin::SigninOptions;
+use crate::finding::Severity;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub internal_domains: Vec<String>,
+    #[serde(default)]
+    pub allow_ip: Vec<String>,
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub signin: SigninConfig,
+    /// Rule id → severity, replacing what the rule decides.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigninConfig {
+    pub spray_accounts: Option<usize>,
+    pub spray_window_minutes: Option<i64>,
+    pub brute_force_failures: Option<usize>,
+    pub shared_ip_accounts: Option<usize>,
+    pub min_baseline: Option<usize>,
+    pub travel_kmh: Option<f64>,
+    pub travel_min_km: Option<f64>,
+    pub mfa_denials: Option<usize>,
+}
+
+/// A configuration file that cannot be used (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        for cidr in &config.allow_ip {
+            parse_net(cidr).map_err(|message| ConfigError::Invalid {
+                path: path.display().to_string(),
+                message: format!("allow_ip {cidr:?}: {message}"),
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// The sign-in thresholds, defaults where the file is silent.
+    pub fn signin_options(&self) -> SigninOptions {
+        let d = SigninOptions::default();
+        let s = &self.signin;
+        SigninOptions {
+            spray_accounts: s.spray_accounts.unwrap_or(d.spray_accounts),
+            spray_window: s
+                .spray_window_minutes
+                .map_or(d.spray_window, chrono::Duration::minutes),
+            brute_force_failures: s.brute_force_failures.unwrap_or(d.brute_force_failures),
+            shared_ip_accounts: s.shared_ip_accounts.unwrap_or(d.shared_ip_accounts),
+            min_baseline: s.min_baseline.unwrap_or(d.min_baseline),
+            travel_kmh: s.travel_kmh.unwrap_or(d.travel_kmh),
+            travel_min_km: s.travel_min_km.unwrap_or(d.travel_min_km),
+            mfa_denials: s.mfa_denials.unwrap_or(d.mfa_denials),
+            allow: self
+                .allow_ip
+                .iter()
+                .filter_map(|c| parse_net(c).ok())
+                .collect(),
+            since: None,
+        }
+    }
+}
+
+/// A CIDR, or a single address.
+pub fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.trim()
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| s.trim().parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|e| format!("not a CIDR or address: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_full_file_and_rejects_mistakes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("uala.toml");
+        std::fs::write(
+            &path,
+            "internal_domains = [\"contoso.com\"]\nallow_ip = [\"198.51.100.0/24\", \"192.0.2.7\"]\n[signin]\nspray_accounts = 8\n[severity]\n\"inbox_rule.keyword-filter\" = \"medium\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        let options = config.signin_options();
+        assert_eq!(options.spray_accounts, 8);
+        assert_eq!(options.allow.len(), 2);
+        assert_eq!(
+            config.severity["inbox_rule.keyword-filter"],
+            Severity::Medium
+        );
+        std::fs::write(&path, "allow_ip = [\"not-an-address\"]\n").unwrap();
+        assert!(Config::load(&path).is_err());
+        std::fs::write(&path, "unknown_key = 1\n").unwrap();
+        assert!(Config::load(&path).is_err());
+    }
+}
