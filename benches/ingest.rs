@@ -16,10 +16,14 @@
 
 mod common;
 
+// The binary's allocator (src/main.rs), so that the figures are those of the shipped program.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use uala::ingest::{IngestOptions, ingest};
@@ -60,7 +64,6 @@ struct Summary {
     id: String,
     bytes: u64,
     records: u64,
-    threads: usize,
     times: Times,
 }
 
@@ -117,13 +120,11 @@ fn main() {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let start = Instant::now();
-                    let ingested = pool
-                        .install(|| ingest(black_box(&case.paths), &options))
-                        .expect("ingest");
-                    let took = start.elapsed();
+                    let (ingested, took) = times.borrow_mut().measure(|| {
+                        pool.install(|| ingest(black_box(&case.paths), &options))
+                            .expect("ingest")
+                    });
                     total += took;
-                    times.borrow_mut().0.push(took);
                     records.set(ingested.events.len() as u64);
                     // Dropping the events is not part of ingest.
                     drop(black_box(ingested));
@@ -132,7 +133,7 @@ fn main() {
             })
         });
         let times = times.into_inner();
-        if !times.0.is_empty() {
+        if !times.is_empty() {
             summaries.push(Summary {
                 id: format!(
                     "ingest/{}/{}",
@@ -141,7 +142,6 @@ fn main() {
                 ),
                 bytes,
                 records: records.get(),
-                threads: case.threads,
                 times,
             });
         }
@@ -150,25 +150,30 @@ fn main() {
 
     println!();
     println!(
-        "ingest summary (median and best of every timed run, warm-up included; MB = 10^6 bytes)"
+        "ingest summary: median and best of every timed run (warm-up included); MB = 10^6 bytes; \
+         per CPU-second = bytes / (user + system time), i.e. per core busy; load average now {}",
+        common::load_average()
     );
     println!(
-        "| case | input MB | records | median s | best s | MB/s | MB/s per thread | records/s |"
+        "| case | input MB | records | median s | best s | MB/s | records/s | CPU s | MB per CPU-s | records per CPU-s |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for s in &summaries {
         let median = s.times.median().as_secs_f64();
+        let cpu = s.times.median_cpu().as_secs_f64().max(1e-9);
         let mb = s.bytes as f64 / 1e6;
         println!(
-            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.1} | {:.1} | {} |",
+            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.1} | {} | {:.2} | {:.1} | {} |",
             s.id,
             mb,
             common::thousands(s.records),
             median,
             s.times.best().as_secs_f64(),
             mb / median,
-            mb / median / s.threads as f64,
             common::thousands((s.records as f64 / median) as u64),
+            cpu,
+            mb / cpu,
+            common::thousands((s.records as f64 / cpu) as u64),
         );
     }
     criterion.final_summary();

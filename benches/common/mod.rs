@@ -3,17 +3,14 @@
 //! Data sets are made by `examples/gen_export.rs` **when a bench runs** (never when the bench
 //! binary is only compiled, listed or run once by `cargo test --benches`). They are written to
 //! `$UALA_BENCH_DATA/<name>/` (default `<target dir>/bench-data/<name>/`) and reused by later
-//! runs while their stamp file matches the generator arguments; set `UALA_BENCH_REGEN=1` to
-//! regenerate them.
+//! runs while their stamp file (`<name>.stamp` beside the folder, so that it is not evidence)
+//! matches the generator arguments; set `UALA_BENCH_REGEN=1` to regenerate them.
 
 #![allow(dead_code)] // each bench uses a different part of this module
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-/// Name of the file that records how a data set was generated.
-const STAMP: &str = ".uala-bench-stamp";
 
 /// True when the binary was started by `cargo bench` (`--bench`, without `--test` or `--list`):
 /// only then may data be generated and measured.
@@ -85,21 +82,25 @@ impl DataSet {
     /// The data set's folder, generated now unless an up-to-date copy is there.
     pub fn ensure(&self) -> PathBuf {
         let dir = data_root().join(self.name);
+        let stamp_file = data_root().join(format!("{}.stamp", self.name));
         let stamp = self.args().join(" ");
         let regen = std::env::var_os("UALA_BENCH_REGEN").is_some_and(|v| v != "0");
-        if !regen && std::fs::read_to_string(dir.join(STAMP)).is_ok_and(|s| s.trim() == stamp) {
+        if !regen
+            && dir.is_dir()
+            && std::fs::read_to_string(&stamp_file).is_ok_and(|s| s.trim() == stamp)
+        {
             return dir;
         }
         let generator = generator_binary().unwrap_or_else(|why| {
             panic!(
                 "cannot build the data generator ({why}).\nMake the data set by hand and point \
-                 UALA_BENCH_DATA at its parent folder:\n  {}\n  echo '{stamp}' > {}/{STAMP}",
+                 UALA_BENCH_DATA at its parent folder:\n  {}\n  echo '{stamp}' > {}",
                 self.command_line(&dir),
-                dir.display(),
+                stamp_file.display(),
             )
         });
         eprintln!("bench: generating {} ({})", dir.display(), stamp);
-        let _ = std::fs::remove_file(dir.join(STAMP));
+        let _ = std::fs::remove_file(&stamp_file);
         let status = Command::new(&generator)
             .arg("--out")
             .arg(&dir)
@@ -112,7 +113,7 @@ impl DataSet {
             "generator failed ({status}): {}",
             self.command_line(&dir)
         );
-        std::fs::write(dir.join(STAMP), format!("{stamp}\n")).expect("write stamp");
+        std::fs::write(&stamp_file, format!("{stamp}\n")).expect("write stamp");
         dir
     }
 }
@@ -190,20 +191,74 @@ pub fn rayon_default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Times recorded by `iter_custom` routines, summarised after the criterion group.
+/// CPU time (user + system) used so far by this process, all threads included, from
+/// `/proc/self/stat` (clock ticks of 10 ms); zero where that file does not exist. Throughput per
+/// CPU-second is what "per core" means, and it holds when other work shares the machine.
+pub fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+/// Wall and CPU times of each run, recorded by `iter_custom` routines and summarised after the
+/// criterion group.
 #[derive(Debug, Default)]
-pub struct Times(pub Vec<Duration>);
+pub struct Times {
+    pub wall: Vec<Duration>,
+    pub cpu: Vec<Duration>,
+}
 
 impl Times {
+    /// Runs `f` once, recording its wall and CPU time; returns its result and wall time.
+    pub fn measure<T>(&mut self, f: impl FnOnce() -> T) -> (T, Duration) {
+        let cpu = cpu_time();
+        let start = std::time::Instant::now();
+        let out = f();
+        let wall = start.elapsed();
+        self.wall.push(wall);
+        self.cpu.push(cpu_time().saturating_sub(cpu));
+        (out, wall)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.wall.is_empty()
+    }
+
     pub fn median(&self) -> Duration {
-        let mut v = self.0.clone();
-        v.sort();
-        v.get(v.len() / 2).copied().unwrap_or_default()
+        median(&self.wall)
     }
 
     pub fn best(&self) -> Duration {
-        self.0.iter().min().copied().unwrap_or_default()
+        self.wall.iter().min().copied().unwrap_or_default()
     }
+
+    /// Median CPU time of a run.
+    pub fn median_cpu(&self) -> Duration {
+        median(&self.cpu)
+    }
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// The machine's load average over the last minute (other work competing for the cores).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
 }
 
 /// `12,345,678`.
