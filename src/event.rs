@@ -206,7 +206,7 @@ pub struct Attrs(Vec<(Arc<str>, Box<str>)>);
 
 thread_local! {
     /// Attribute names repeat in every record of an export; each thread shares one copy of each.
-    static KEYS: RefCell<HashMap<Box<str>, Option<Arc<str>>>> = RefCell::new(HashMap::new());
+    static KEYS: RefCell<HashMap<Box<str>, Option<Arc<str>>, Fnv>> = RefCell::new(HashMap::default());
 }
 
 /// Fields no detection, timeline or report reads, and that would otherwise be most of the memory
@@ -270,6 +270,31 @@ fn is_kept(key: &str) -> bool {
     }
     true
 }
+
+/// FNV-1a: attribute names are short and not attacker-sized in number (the table is bounded), so
+/// a simple hash beats SipHash here; the interner was a tenth of ingest time with SipHash.
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
 /// Bound on the names interned per thread: attacker-chosen parameter names cannot grow it
 /// without limit; past it, names are simply allocated.

@@ -40,7 +40,9 @@ pub struct FoundFile {
 pub struct Input {
     pub display: String,
     pub bytes: Bytes,
-    pub sha256: String,
+    /// Known for archive members (hashed while expanding); for a plain file `None`, and hashed
+    /// while it is parsed.
+    pub sha256: Option<String>,
     /// The archive this input came out of, with the archive's own SHA-256.
     pub container: Option<(String, String)>,
 }
@@ -133,14 +135,14 @@ pub fn expand(
     bytes: Bytes,
     max_decompressed: u64,
 ) -> Vec<std::result::Result<Input, Unreadable>> {
-    let sha256 = sha256_hex(&bytes);
     if bytes.starts_with(b"\x1f\x8b") {
+        let sha256 = sha256_hex(&bytes);
         let mut decoder = flate2::read::MultiGzDecoder::new(&bytes[..]);
         return vec![
             read_capped(&mut decoder, max_decompressed)
                 .map(|content| Input {
                     display: file.display.clone(),
-                    sha256: sha256_hex(&content),
+                    sha256: Some(sha256_hex(&content)),
                     bytes: Bytes::Owned(content),
                     container: Some((file.display.clone(), sha256.clone())),
                 })
@@ -153,12 +155,12 @@ pub fn expand(
         ];
     }
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        return open_zip(file, &bytes, &sha256, max_decompressed);
+        return open_zip(file, &bytes, &sha256_hex(&bytes), max_decompressed);
     }
     vec![Ok(Input {
         display: file.display.clone(),
         bytes,
-        sha256,
+        sha256: None,
         container: None,
     })]
 }
@@ -206,7 +208,7 @@ fn open_zip(
                 total += content.len() as u64;
                 out.push(Ok(Input {
                     display,
-                    sha256: sha256_hex(&content),
+                    sha256: Some(sha256_hex(&content)),
                     bytes: Bytes::Owned(content),
                     container: Some((file.display.clone(), sha256.to_string())),
                 }));

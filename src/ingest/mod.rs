@@ -176,7 +176,7 @@ pub fn parse_bytes(
 ) -> (InputSummary, Vec<Event>, Vec<Diagnostic>) {
     let input = discover::Input {
         display: display.to_string(),
-        sha256: discover::sha256_hex(&bytes),
+        sha256: None,
         bytes: discover::Bytes::Owned(bytes),
         container: None,
     };
@@ -290,7 +290,23 @@ impl Sink {
     }
 }
 
+/// Parses one input while another thread hashes it (the hash needs every byte once, as does the
+/// parse; doing both at once keeps the hash off the critical path).
 fn parse_input(input: &discover::Input, options: &IngestOptions) -> FileOutcome {
+    let (sha256, mut outcome) = rayon::join(
+        || {
+            input
+                .sha256
+                .clone()
+                .unwrap_or_else(|| discover::sha256_hex(&input.bytes))
+        },
+        || parse_contents(input, options),
+    );
+    outcome.summary.sha256 = sha256;
+    outcome
+}
+
+fn parse_contents(input: &discover::Input, options: &IngestOptions) -> FileOutcome {
     let decoded = decode::decode(&input.bytes);
     let mut sink = Sink {
         display: input.display.clone(),
@@ -373,7 +389,7 @@ fn parse_input(input: &discover::Input, options: &IngestOptions) -> FileOutcome 
         .collect();
     let summary = InputSummary {
         path: input.display.clone(),
-        sha256: input.sha256.clone(),
+        sha256: String::new(),
         bytes: input.bytes.len() as u64,
         kind: format.map_or_else(|| "unsupported".to_string(), |f| f.kind().to_string()),
         format: format.map(Format::name),

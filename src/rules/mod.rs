@@ -396,11 +396,16 @@ impl RuleSet {
             .par_chunks(4096)
             .flat_map_iter(|chunk| {
                 let mut found = Vec::new();
+                let mut key = (crate::event::SourceKind::Ual, String::new());
                 for event in chunk {
-                    let op = normalize_operation(&event.operation);
+                    // One buffer per chunk: routing is a lookup per event and must not allocate.
+                    key.0 = event.source;
+                    key.1.clear();
+                    let op = event.operation.trim().trim_end_matches('.').trim();
+                    key.1.extend(op.chars().flat_map(char::to_lowercase));
                     let candidates = self
                         .by_operation
-                        .get(&(event.source, op))
+                        .get(&key)
                         .into_iter()
                         .flatten()
                         .chain(self.any_operation.get(&event.source).into_iter().flatten());
