@@ -219,22 +219,12 @@ fn from_graph(rule: &Map<String, Value>) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::ingest::test_util::obj;
 
     fn prov() -> Provenance {
-        Provenance {
-            input: 0,
-            line: 1,
-            record: 1,
-        }
+        crate::ingest::test_util::prov(1)
     }
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(o) => o,
-            _ => unreachable!(),
-        }
-    }
+    use serde_json::json;
 
     #[test]
     fn convertto_json_rule() {

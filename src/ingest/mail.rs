@@ -274,22 +274,12 @@ pub fn addresses(raw: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::ingest::test_util::obj;
 
     fn prov() -> Provenance {
-        Provenance {
-            input: 0,
-            line: 1,
-            record: 1,
-        }
+        crate::ingest::test_util::prov(1)
     }
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(o) => o,
-            _ => unreachable!(),
-        }
-    }
+    use serde_json::json;
 
     #[test]
     fn mailbox_forwarding() {

@@ -19,6 +19,30 @@ pub mod table;
 pub mod time;
 pub mod ual;
 
+/// Helpers of the normalizers' unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use serde_json::{Map, Value};
+
+    use crate::event::Provenance;
+
+    pub fn prov(line: u64) -> Provenance {
+        Provenance {
+            input: 0,
+            line,
+            record: 1,
+        }
+    }
+
+    /// The object inside a `json!` literal.
+    pub fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(o) => o,
+            other => panic!("not an object: {other}"),
+        }
+    }
+}
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 

@@ -267,22 +267,12 @@ pub fn unflatten(row: &Map<String, Value>) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::ingest::test_util::obj;
 
     fn prov() -> Provenance {
-        Provenance {
-            input: 0,
-            line: 2,
-            record: 1,
-        }
+        crate::ingest::test_util::prov(2)
     }
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(o) => o,
-            _ => unreachable!(),
-        }
-    }
+    use serde_json::json;
 
     #[test]
     fn new_inbox_rule_record() {
