@@ -317,6 +317,14 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
     }
     let rules = RuleSet::load(args.rules.as_deref())?;
     let ingested = read_evidence(&args.input)?;
+    // design.md section 2: no readable input at all is exit code 2, not a clean bill of health.
+    if !ingested.inputs.iter().any(|i| i.source_kind().is_some()) {
+        println!("{}", inputs_table(&ingested.inputs));
+        bail!(crate::error::Error::NoInput(format!(
+            "none of the {} files found is an export uala can read (see the table above)",
+            ingested.inputs.len()
+        )));
+    }
     let config = match &args.config {
         Some(path) => crate::config::Config::load(path)?,
         None => crate::config::Config::default(),

@@ -594,3 +594,25 @@ fn evidence_is_never_written() {
     assert!(!dir.join("report.json").exists());
     assert_eq!(snapshot(&dir), before);
 }
+
+#[test]
+fn analyze_without_any_readable_export_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir_all(&evidence).unwrap();
+    std::fs::write(evidence.join("notes.md"), "# case notes\n").unwrap();
+    std::fs::write(evidence.join("empty.csv"), "").unwrap();
+    Command::cargo_bin("uala")
+        .unwrap()
+        .arg("analyze")
+        .arg(&evidence)
+        .assert()
+        .code(2);
+    // inspect still lists what is there.
+    Command::cargo_bin("uala")
+        .unwrap()
+        .arg("inspect")
+        .arg(&evidence)
+        .assert()
+        .code(0);
+}
