@@ -422,6 +422,38 @@ impl Joiner {
             .map(|ix| (ix, true))
     }
 
+    /// The view this message belongs to (by id, else heuristically), or a new one; `free` says
+    /// whether a view still lacks this source's copy.
+    #[allow(clippy::too_many_arguments)]
+    fn locate_or_add(
+        &mut self,
+        mailbox: &str,
+        id: Option<&(String, String)>,
+        subject: Option<&str>,
+        time: DateTime<Utc>,
+        recipients: &BTreeSet<String>,
+        slack: Duration,
+        free: impl Fn(&MessageView) -> bool,
+    ) -> usize {
+        let found = self.locate(
+            mailbox,
+            id.map(|(k, _)| k.as_str()),
+            subject,
+            time,
+            recipients,
+            slack,
+            free,
+        );
+        match found {
+            Some((ix, heuristic)) => {
+                self.views[ix].heuristic |= heuristic;
+                self.learn_key(ix, id);
+                ix
+            }
+            None => self.add(MessageView::new(mailbox, id, subject, time)),
+        }
+    }
+
     /// Records the message id a heuristic join brought to a view that had none.
     fn learn_key(&mut self, ix: usize, id: Option<&(String, String)>) {
         let Some((key, shown)) = id else { return };
@@ -542,23 +574,15 @@ pub fn join(events: &[Event], tenant: &Tenant, options: &SentItemsOptions) -> Ve
             .get_all("recipientList.Address")
             .filter_map(lower_addr)
             .collect();
-        let found = j.locate(
+        let ix = j.locate_or_add(
             &mailbox,
-            id.as_ref().map(|(k, _)| k.as_str()),
+            id.as_ref(),
             subject,
             time,
             &recipients,
             options.match_slack,
             |v| v.audit.is_empty(),
         );
-        let ix = match found {
-            Some((ix, heuristic)) => {
-                j.views[ix].heuristic |= heuristic;
-                j.learn_key(ix, id.as_ref());
-                ix
-            }
-            None => j.add(MessageView::new(&mailbox, id.as_ref(), subject, time)),
-        };
         let v = &mut j.views[ix];
         v.audit.push(i);
         v.time = v.time.min(time);
@@ -591,23 +615,15 @@ pub fn join(events: &[Event], tenant: &Tenant, options: &SentItemsOptions) -> Ve
             .get_all("Recipient")
             .filter_map(lower_addr)
             .collect();
-        let found = j.locate(
+        let ix = j.locate_or_add(
             mailbox,
-            id.as_ref().map(|(k, _)| k.as_str()),
+            id.as_ref(),
             subject,
             time,
             &recipients,
             options.match_slack,
             |v| v.listing.is_empty(),
         );
-        let ix = match found {
-            Some((ix, heuristic)) => {
-                j.views[ix].heuristic |= heuristic;
-                j.learn_key(ix, id.as_ref());
-                ix
-            }
-            None => j.add(MessageView::new(mailbox, id.as_ref(), subject, time)),
-        };
         let v = &mut j.views[ix];
         v.listing.push(i);
         v.time = v.time.min(time);
