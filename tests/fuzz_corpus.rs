@@ -90,3 +90,28 @@ fn every_corpus_file_goes_through_every_parser() {
     }
     assert!(total > 100, "only {total} corpus files");
 }
+
+/// The rule-loader corpus: every file either fails to load with an error or loads and runs its
+/// examples; the seeds taken from `rules/` (`seed-*`) load and pass their own examples.
+#[test]
+fn every_rule_loader_corpus_file_loads_or_is_refused() {
+    let mut seeds = 0;
+    for (name, data) in corpus("rule_loader") {
+        let files = [("fuzz.yml".to_string(), String::from_utf8_lossy(&data).into_owned())];
+        match uala::rules::RuleSet::from_texts(false, &files) {
+            Ok(rules) => {
+                let failures = rules.self_test();
+                if name.contains("/seed-") {
+                    seeds += 1;
+                    assert!(failures.is_empty(), "{name}: {failures:?}");
+                    assert!(!rules.rules.is_empty(), "{name}: no rule");
+                }
+            }
+            Err(e) => {
+                assert!(!name.contains("/seed-"), "{name}: {e}");
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+    assert!(seeds >= 20, "only {seeds} seeds");
+}

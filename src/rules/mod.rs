@@ -297,6 +297,13 @@ const BUILTIN_LISTS: &[(&str, &str)] = &[
     ),
 ];
 
+fn builtin_lists() -> Lists {
+    BUILTIN_LISTS
+        .iter()
+        .map(|(name, text)| (name.to_string(), Arc::new(parse_list(text))))
+        .collect()
+}
+
 fn parse_list(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
@@ -322,16 +329,7 @@ impl RuleSet {
     /// The embedded rules, plus every `*.yml`/`*.yaml` in `extra` (a rule with the id of an
     /// embedded one replaces it).
     pub fn load(extra: Option<&Path>) -> Result<RuleSet, RuleError> {
-        let lists: Lists = BUILTIN_LISTS
-            .iter()
-            .map(|(name, text)| (name.to_string(), Arc::new(parse_list(text))))
-            .collect();
-        let mut rules: Vec<Rule> = Vec::new();
-        for (file, text) in BUILTIN_RULES {
-            for spec in parse_rule_file(file, text)? {
-                rules.push(Rule::compile(spec, format!("builtin:{file}"), &lists)?);
-            }
-        }
+        let mut files: Vec<(String, String)> = Vec::new();
         if let Some(dir) = extra {
             let io = |e| RuleError::Io {
                 path: dir.display().to_string(),
@@ -348,16 +346,38 @@ impl RuleSet {
                     path: path.display().to_string(),
                     source: e,
                 })?;
-                let origin = path.display().to_string();
-                for spec in parse_rule_file(&origin, &text)? {
-                    let rule = Rule::compile(spec, origin.clone(), &lists)?;
-                    match rules.iter_mut().find(|r| r.spec.id == rule.spec.id) {
-                        Some(existing) => *existing = rule,
-                        None => rules.push(rule),
-                    }
+                files.push((path.display().to_string(), text));
+            }
+        }
+        RuleSet::from_texts(true, &files)
+    }
+
+    /// Rules from rule-file texts given as (origin, text), after the embedded ones when
+    /// `builtin`; a later rule with the id of an earlier one replaces it. This is the whole
+    /// loader apart from reading the directory (the rule-loader fuzz target drives it).
+    pub fn from_texts(builtin: bool, files: &[(String, String)]) -> Result<RuleSet, RuleError> {
+        let lists = builtin_lists();
+        let mut rules: Vec<Rule> = Vec::new();
+        if builtin {
+            for (file, text) in BUILTIN_RULES {
+                for spec in parse_rule_file(file, text)? {
+                    rules.push(Rule::compile(spec, format!("builtin:{file}"), &lists)?);
                 }
             }
         }
+        for (origin, text) in files {
+            for spec in parse_rule_file(origin, text)? {
+                let rule = Rule::compile(spec, origin.clone(), &lists)?;
+                match rules.iter_mut().find(|r| r.spec.id == rule.spec.id) {
+                    Some(existing) => *existing = rule,
+                    None => rules.push(rule),
+                }
+            }
+        }
+        Ok(RuleSet::index(rules))
+    }
+
+    fn index(mut rules: Vec<Rule>) -> RuleSet {
         rules.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
         let mut by_operation: HashMap<(SourceKind, String), Vec<usize>> = HashMap::new();
         let mut any_operation: HashMap<SourceKind, Vec<usize>> = HashMap::new();
@@ -374,11 +394,11 @@ impl RuleSet {
                 }
             }
         }
-        Ok(RuleSet {
+        RuleSet {
             rules,
             by_operation,
             any_operation,
-        })
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
