@@ -643,6 +643,7 @@ pub fn batch(args: BatchArgs) -> anyhow::Result<ExitStatus> {
     let ctx = TenantContext {
         args: &args,
         rules: &rules,
+        field_plan: std::sync::Arc::new(crate::field_plan::FieldPlan::for_rules(&rules)),
         options: &analysis_options,
         reporters: &reporters,
         generated_at,
@@ -722,6 +723,8 @@ pub fn batch(args: BatchArgs) -> anyhow::Result<ExitStatus> {
 struct TenantContext<'a> {
     args: &'a BatchArgs,
     rules: &'a RuleSet,
+    /// The attributes the rules and analyzers read (the rest is not kept).
+    field_plan: std::sync::Arc<crate::field_plan::FieldPlan>,
     /// Analysis options shared by every tenant (the tenant name is set per tenant).
     options: &'a AnalysisOptions,
     reporters: &'a [(&'static str, Box<dyn Reporter + Send + Sync>)],
@@ -747,6 +750,7 @@ fn run_tenant(
             date_order: args.date_order,
             max_decompressed: args.max_decompressed,
             strict: args.strict,
+            field_plan: Some(ctx.field_plan.clone()),
         };
         let ingested = ingest::ingest(&[path.to_path_buf()], &options)?;
         for d in ingested

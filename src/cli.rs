@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::AnalysisOptions;
 use crate::error::ExitStatus;
+use crate::field_plan::FieldPlan;
 use crate::finding::Severity;
 use crate::ingest::time::DateOrder;
 use crate::ingest::{self, IngestOptions, Ingested};
@@ -223,7 +224,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     }
 }
 
-fn read_evidence(input: &InputArgs) -> anyhow::Result<Ingested> {
+fn read_evidence(input: &InputArgs, field_plan: FieldPlan) -> anyhow::Result<Ingested> {
     if let Some(n) = input.threads {
         // Fails only when a pool was already built (tests calling `run` twice); the first
         // setting then stays, which is harmless because output does not depend on it.
@@ -235,6 +236,7 @@ fn read_evidence(input: &InputArgs) -> anyhow::Result<Ingested> {
         date_order: input.date_order,
         max_decompressed: input.max_decompressed,
         strict: input.strict,
+        field_plan: Some(std::sync::Arc::new(field_plan)),
     };
     let progress = (!input.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -272,7 +274,7 @@ fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.json {
         check_output(path, &args.input.paths, args.force)?;
     }
-    let ingested = read_evidence(&args.input)?;
+    let ingested = read_evidence(&args.input, FieldPlan::without_rules())?;
     let report = InspectReport::new(&ingested);
     match &args.json {
         Some(path) => write_output(path, &serde_json::to_vec_pretty(&report)?)?,
@@ -316,7 +318,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
         ));
     }
     let rules = RuleSet::load(args.rules.as_deref())?;
-    let ingested = read_evidence(&args.input)?;
+    let ingested = read_evidence(&args.input, FieldPlan::for_rules(&rules))?;
     // design.md section 2: no readable input at all is exit code 2, not a clean bill of health.
     if !ingested.inputs.iter().any(|i| i.source_kind().is_some()) {
         println!("{}", inputs_table(&ingested.inputs));

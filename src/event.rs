@@ -167,6 +167,10 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<Box<str>>,
     pub attrs: Attrs,
+    /// A digest of the attributes the field plan dropped (0 when none was), so that two
+    /// records still compare equal only when their whole content does (de-duplication).
+    #[serde(skip)]
+    pub dropped_digest: u64,
     pub prov: Provenance,
 }
 
@@ -186,6 +190,7 @@ impl Event {
             location: None,
             object: None,
             attrs: Attrs::default(),
+            dropped_digest: 0,
             prov,
         }
     }
@@ -344,6 +349,13 @@ impl Attrs {
                 *v = new.into_boxed_str();
             }
         }
+    }
+
+    /// Keeps the attributes whose key and value `keep` accepts, and gives back the room of the
+    /// others (events live until the end of the run).
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
+        self.0.retain(|(k, v)| keep(k, v));
+        self.0.shrink_to_fit();
     }
 
     /// Orders the attributes by name, keeping the order of repeated names: one canonical order

@@ -8,6 +8,20 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::event::{Event, SourceKind};
 use crate::ingest::fields::strip_smtp_prefix;
 
+/// The fields of a `Get-Mailbox` record that name its mailbox (besides `EmailAddresses`).
+pub const MAILBOX_NAME_KEYS: &[&str] = &[
+    "Alias",
+    "Name",
+    "DisplayName",
+    "ExchangeGuid",
+    "Guid",
+    "ExternalDirectoryObjectId",
+    "PrimarySmtpAddress",
+    "Identity",
+    "SamAccountName",
+    "WindowsEmailAddress",
+];
+
 /// Known names of accounts, each pointing to a UPN.
 #[derive(Debug, Default)]
 pub struct Directory {
@@ -51,18 +65,7 @@ impl Directory {
                         continue;
                     };
                     upns.insert(upn.to_string());
-                    for key in [
-                        "Alias",
-                        "Name",
-                        "DisplayName",
-                        "ExchangeGuid",
-                        "Guid",
-                        "ExternalDirectoryObjectId",
-                        "PrimarySmtpAddress",
-                        "Identity",
-                        "SamAccountName",
-                        "WindowsEmailAddress",
-                    ] {
+                    for key in MAILBOX_NAME_KEYS {
                         for v in e.attrs.get_all(key) {
                             add(v, upn);
                         }

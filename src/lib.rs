@@ -13,6 +13,7 @@ pub mod config;
 pub mod diag;
 pub mod error;
 pub mod event;
+pub mod field_plan;
 pub mod finding;
 pub mod geoip;
 pub mod identity;

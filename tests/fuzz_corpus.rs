@@ -97,7 +97,10 @@ fn every_corpus_file_goes_through_every_parser() {
 fn every_rule_loader_corpus_file_loads_or_is_refused() {
     let mut seeds = 0;
     for (name, data) in corpus("rule_loader") {
-        let files = [("fuzz.yml".to_string(), String::from_utf8_lossy(&data).into_owned())];
+        let files = [(
+            "fuzz.yml".to_string(),
+            String::from_utf8_lossy(&data).into_owned(),
+        )];
         match uala::rules::RuleSet::from_texts(false, &files) {
             Ok(rules) => {
                 let failures = rules.self_test();

@@ -68,6 +68,8 @@ pub struct IngestOptions {
     pub max_decompressed: u64,
     /// Stop at the first input error.
     pub strict: bool,
+    /// The attributes audit and sign-in events keep; `None` keeps all (tests, tools).
+    pub field_plan: Option<std::sync::Arc<crate::field_plan::FieldPlan>>,
 }
 
 impl Default for IngestOptions {
@@ -76,6 +78,7 @@ impl Default for IngestOptions {
             date_order: None,
             max_decompressed: 4 << 30,
             strict: false,
+            field_plan: None,
         }
     }
 }
@@ -498,7 +501,10 @@ fn parse_json(
                 record: results.len() as u64 + 1,
             };
             let result = match sniffed {
-                Ok(f) => normalize_json(*f, &record, order, prov, &mut lossy),
+                Ok(f) => trim_to_plan(
+                    normalize_json(*f, &record, order, prov, &mut lossy),
+                    options,
+                ),
                 Err(_) => Err(String::new()),
             };
             results.push((record.line, result));
@@ -533,6 +539,17 @@ fn parse_json(
             None => Err("JSON without any record".into()),
         },
     }
+}
+
+/// Applies the field plan to a normalized event (after every check that reads the whole record).
+fn trim_to_plan(
+    mut result: std::result::Result<Event, String>,
+    options: &IngestOptions,
+) -> std::result::Result<Event, String> {
+    if let (Ok(event), Some(plan)) = (&mut result, &options.field_plan) {
+        plan.trim(event);
+    }
+    result
 }
 
 const LOSSY_CSV: &str = "collection values were exported as .NET type names (System.Collections.ArrayList ...): Export-Csv lost them and they cannot be recovered from this file";
@@ -706,7 +723,7 @@ fn parse_csv(csv: &CsvText<'_>, format: Format, options: &IngestOptions, sink: &
                     line: *line,
                     record: base + i as u64 + 1,
                 };
-                (*line, normalize_row(row, prov))
+                (*line, trim_to_plan(normalize_row(row, prov), options))
             })
             .collect();
         for (line, result) in results {

@@ -191,6 +191,15 @@ impl Condition {
         })
     }
 
+    /// Calls `f` with every field the condition reads.
+    pub fn fields(&self, f: &mut impl FnMut(&str)) {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| c.fields(f)),
+            Condition::Not(c) => c.fields(f),
+            Condition::Test { fields, .. } => fields.iter().for_each(|x| f(x)),
+        }
+    }
+
     pub fn eval(&self, event: &Event, tenant: &Tenant) -> bool {
         match self {
             Condition::All(cs) => cs.iter().all(|c| c.eval(event, tenant)),

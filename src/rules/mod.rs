@@ -401,6 +401,41 @@ impl RuleSet {
         }
     }
 
+    /// The attribute keys the rules read: condition fields, reported fields and summary
+    /// placeholders (`@` pseudo-fields are left out; those reading attributes read ones the
+    /// field plan keeps by prefix).
+    pub fn referenced_fields(&self) -> std::collections::BTreeSet<String> {
+        let mut keys = std::collections::BTreeSet::new();
+        let mut add = |field: &str| {
+            let field = field.strip_prefix("@addresses:").unwrap_or(field);
+            if !field.starts_with('@') && !field.is_empty() {
+                keys.insert(field.to_string());
+            }
+        };
+        for rule in &self.rules {
+            rule.condition.fields(&mut add);
+            for (_, c) in &rule.severity_when {
+                c.fields(&mut add);
+            }
+            for spec in rule.spec.fields.values() {
+                match spec {
+                    FieldSpec::All { all } => all.iter().for_each(|f| add(f)),
+                    FieldSpec::First(refs) => refs.clone().into_vec().iter().for_each(|f| add(f)),
+                }
+            }
+            let mut rest = rule.spec.summary.as_str();
+            while let Some(open) = rest.find('{') {
+                let Some(close) = rest[open..].find('}') else {
+                    break;
+                };
+                let inner = &rest[open + 1..open + close];
+                add(inner.split('|').next().unwrap_or(inner).trim());
+                rest = &rest[open + close + 1..];
+            }
+        }
+        keys
+    }
+
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.spec.id == id)
     }

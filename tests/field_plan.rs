@@ -1,0 +1,80 @@
+//! The field plan (src/field_plan.rs) drops the attributes of audit and sign-in events that no
+//! rule, analyzer or summary reads. Dropping them must not change a single byte of any report:
+//! this runs the analysis with the plan and with every attribute kept, over the sample case and
+//! over each folder of the shared real exports, and compares the JSON and CSV reports.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use uala::analysis::{AnalysisOptions, analyze};
+use uala::field_plan::FieldPlan;
+use uala::ingest::{IngestOptions, ingest};
+use uala::report::csv::CsvReporter;
+use uala::report::{Display, JsonReporter, Report, Reporter};
+use uala::rules::RuleSet;
+
+fn reports(path: &PathBuf, rules: &RuleSet, plan: Option<Arc<FieldPlan>>) -> (String, usize) {
+    let options = IngestOptions {
+        field_plan: plan,
+        ..IngestOptions::default()
+    };
+    let ingested = ingest(std::slice::from_ref(path), &options).unwrap();
+    let attrs = ingested.events.iter().map(|e| e.attrs.len()).sum();
+    let analysis = analyze(ingested, rules, &AnalysisOptions::default());
+    let report = Report::new(&analysis, "2025-03-10T09:00:00Z".parse().unwrap());
+    let mut out = Vec::new();
+    JsonReporter.render(&report, &mut out).unwrap();
+    CsvReporter {
+        display: Display::default(),
+    }
+    .render(&report, &mut out)
+    .unwrap();
+    (String::from_utf8(out).unwrap(), attrs)
+}
+
+#[test]
+fn reports_are_identical_with_and_without_the_field_plan() {
+    let rules = RuleSet::load(None).unwrap();
+    let plan = Arc::new(FieldPlan::for_rules(&rules));
+    let mut cases = vec![common::sample_case()];
+    if let Some(shared) = common::shared_testdata() {
+        let mut folders: Vec<PathBuf> = std::fs::read_dir(&shared)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        folders.sort();
+        cases.extend(folders);
+    }
+    let (mut kept_total, mut all_total) = (0, 0);
+    for case in &cases {
+        let (all, all_attrs) = reports(case, &rules, None);
+        let (kept, kept_attrs) = reports(case, &rules, Some(plan.clone()));
+        if all != kept {
+            let dir = std::env::temp_dir();
+            std::fs::write(dir.join("uala-field-plan-all.txt"), &all).unwrap();
+            std::fs::write(dir.join("uala-field-plan-kept.txt"), &kept).unwrap();
+            let line = all
+                .lines()
+                .zip(kept.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            panic!(
+                "{}: the reports differ from line {}:\n all:  {}\n plan: {}",
+                case.display(),
+                line + 1,
+                all.lines().nth(line).unwrap_or(""),
+                kept.lines().nth(line).unwrap_or("")
+            );
+        }
+        kept_total += kept_attrs;
+        all_total += all_attrs;
+    }
+    // The plan must actually drop something, or this test proves nothing.
+    assert!(
+        kept_total * 2 < all_total,
+        "the plan kept {kept_total} of {all_total} attributes"
+    );
+}
