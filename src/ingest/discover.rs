@@ -250,8 +250,45 @@ fn read_file(path: &Path) -> std::io::Result<Bytes> {
     Ok(Bytes::Mapped(map))
 }
 
+/// The SHA-256 of an input. A memory-mapped file is hashed a slice at a time, and each slice's
+/// pages are given back once hashed: the hash runs far ahead of the parse, and would otherwise
+/// keep the whole file resident (the parse faults its pages back in from the page cache and
+/// gives them back behind itself).
+pub fn sha256_of(bytes: &Bytes) -> String {
+    let Bytes::Mapped(map) = bytes else {
+        return sha256_hex(bytes);
+    };
+    const SLICE: usize = 8 << 20;
+    let mut hasher = Sha256::new();
+    let mut at = 0;
+    while at < map.len() {
+        let end = (at + SLICE).min(map.len());
+        hasher.update(&map[at..end]);
+        give_back(map, at..end);
+        at = end;
+    }
+    hex(&hasher.finalize())
+}
+
+/// `madvise(MADV_DONTNEED)` on a range of a read-only private file map: the pages leave the
+/// process's memory and are read again from the page cache if touched.
+pub(crate) fn give_back(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
+    // SAFETY: the map is read-only and private, so no change can be lost, and no slice of it
+    // is invalidated: a page given back reads the same bytes from the file when next touched.
+    let _ = unsafe {
+        map.unchecked_advise_range(
+            memmap2::UncheckedAdvice::DontNeed,
+            range.start,
+            range.end - range.start,
+        )
+    };
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
     let mut out = String::with_capacity(64);
     for b in digest {
         use std::fmt::Write;
@@ -262,6 +299,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_mapped_file_hashes_slice_by_slice_to_the_same_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let data: Vec<u8> = (0..(9u32 << 20) + 123).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let bytes = read_file(&path).unwrap();
+        assert!(matches!(bytes, Bytes::Mapped(_)));
+        assert_eq!(sha256_of(&bytes), sha256_hex(&data));
+        // The pages given back read the same afterwards.
+        assert_eq!(&bytes[..], &data[..]);
+        assert_eq!(sha256_of(&Bytes::Owned(data.clone())), sha256_hex(&data));
+    }
+
     use super::*;
     use std::io::Write;
 

@@ -277,8 +277,11 @@ impl FileOutcome {
 }
 
 /// Collects a file's events and problems while it is parsed.
-struct Sink {
+struct Sink<'a> {
     display: String,
+    /// The memory map the text is read from, when it is (a UTF-8 file of 256 KiB or more), and
+    /// how far its pages were given back.
+    mapped: Option<(&'a memmap2::Mmap, usize)>,
     events: Vec<Event>,
     diagnostics: Vec<Diagnostic>,
     suppressed: usize,
@@ -286,7 +289,35 @@ struct Sink {
     skipped: u64,
 }
 
-impl Sink {
+impl Sink<'_> {
+    /// Gives back the pages of the mapped input before `parsed`, a position in `text`: the
+    /// records before it are parsed and owned by their events. Without this a large input
+    /// stays resident until the end of its parse, as large as the input (docs/performance.md).
+    /// Nothing happens when `text` is not the mapped file itself (a decoded copy).
+    fn release_parsed(&mut self, text: &str, parsed: usize) {
+        let Some((map, released)) = &mut self.mapped else {
+            return;
+        };
+        let Some(end) = (text.as_ptr() as usize + parsed.min(text.len()))
+            .checked_sub(map.as_ptr() as usize)
+            .filter(|end| *end <= map.len())
+        else {
+            return;
+        };
+        let end = end / PAGE * PAGE;
+        if end > *released {
+            discover::give_back(map, *released..end);
+            *released = end;
+        }
+    }
+
+    /// Gives back every page of the mapped input; reading on faults them in again.
+    fn release_all(&self) {
+        if let Some((map, _)) = &self.mapped {
+            discover::give_back(map, 0..map.len());
+        }
+    }
+
     fn diag(&mut self, level: Level, line: Option<u64>, message: impl Into<String>) {
         if self.diagnostics.len() < MAX_DIAGNOSTICS_PER_INPUT {
             self.diagnostics.push(Diagnostic {
@@ -317,6 +348,8 @@ impl Sink {
     }
 }
 
+const PAGE: usize = 4096;
+
 /// Parses one input while another thread hashes it (the hash needs every byte once, as does the
 /// parse; doing both at once keeps the hash off the critical path).
 fn parse_input(input: &discover::Input, options: &IngestOptions) -> FileOutcome {
@@ -325,7 +358,7 @@ fn parse_input(input: &discover::Input, options: &IngestOptions) -> FileOutcome 
             input
                 .sha256
                 .clone()
-                .unwrap_or_else(|| discover::sha256_hex(&input.bytes))
+                .unwrap_or_else(|| discover::sha256_of(&input.bytes))
         },
         || parse_contents(input, options),
     );
@@ -337,12 +370,19 @@ fn parse_contents(input: &discover::Input, options: &IngestOptions) -> FileOutco
     let decoded = decode::decode(&input.bytes);
     let mut sink = Sink {
         display: input.display.clone(),
+        mapped: match &input.bytes {
+            discover::Bytes::Mapped(map) => Some((map, 0)),
+            discover::Bytes::Owned(_) => None,
+        },
         events: Vec::new(),
         diagnostics: Vec::new(),
         suppressed: 0,
         records: 0,
         skipped: 0,
     };
+    // Decoding validated every byte, which made the whole file resident; the parse reads it
+    // again from the page cache and gives pages back behind itself.
+    sink.release_all();
     if decoded.inner_boms > 0 {
         sink.diag(
             Level::Info,
@@ -445,7 +485,7 @@ fn parse_contents(input: &discover::Input, options: &IngestOptions) -> FileOutco
 fn parse_text(
     text: &str,
     options: &IngestOptions,
-    sink: &mut Sink,
+    sink: &mut Sink<'_>,
 ) -> std::result::Result<Format, String> {
     let start = text.trim_start().as_bytes();
     // A leading quote is CSV (`"RecordType",...`) unless it opens a JSON string holding a record
@@ -484,7 +524,7 @@ fn parse_text(
 fn parse_json(
     text: &str,
     options: &IngestOptions,
-    sink: &mut Sink,
+    sink: &mut Sink<'_>,
 ) -> std::result::Result<Format, String> {
     let mut format: Option<std::result::Result<Format, String>> = None;
     let order = options.date_order.unwrap_or_default();
@@ -617,7 +657,7 @@ fn normalize_object(
     _wrapper: Option<&Map<String, Value>>,
     order: DateOrder,
     prov: Provenance,
-    sink: &mut Sink,
+    sink: &mut Sink<'_>,
 ) -> std::result::Result<Event, String> {
     let mut lossy = false;
     let result = normalize_plain(format, object, order, prov, &mut lossy);
@@ -643,7 +683,7 @@ const WRAPPER_FALLBACKS: &[&str] = &[
 /// Rows normalized together; large enough to amortize scheduling, small enough to bound memory.
 const CSV_BATCH: usize = 4096;
 
-fn parse_csv(csv: &CsvText<'_>, format: Format, options: &IngestOptions, sink: &mut Sink) {
+fn parse_csv(csv: &CsvText<'_>, format: Format, options: &IngestOptions, sink: &mut Sink<'_>) {
     let header = &csv.header;
     let order = match options.date_order {
         Some(order) => order,
@@ -712,7 +752,7 @@ fn parse_csv(csv: &CsvText<'_>, format: Format, options: &IngestOptions, sink: &
     };
 
     let mut batch: Vec<(csv::StringRecord, u64)> = Vec::with_capacity(CSV_BATCH);
-    let flush = |batch: &mut Vec<(csv::StringRecord, u64)>, sink: &mut Sink| {
+    let flush = |batch: &mut Vec<(csv::StringRecord, u64)>, sink: &mut Sink<'_>| {
         let base = sink.records;
         let results: Vec<(u64, std::result::Result<Event, String>)> = batch
             .par_iter()
@@ -735,6 +775,9 @@ fn parse_csv(csv: &CsvText<'_>, format: Format, options: &IngestOptions, sink: &
         batch.push((row.clone(), line));
         if batch.len() == CSV_BATCH {
             flush(&mut batch, sink);
+            // Every row up to this one is copied out and normalized.
+            let parsed = row.position().map_or(0, |p| p.byte() as usize);
+            sink.release_parsed(csv.text(), parsed);
         }
     });
     flush(&mut batch, sink);
@@ -745,7 +788,7 @@ fn parse_csv(csv: &CsvText<'_>, format: Format, options: &IngestOptions, sink: &
 
 /// Learns the day/month order of a CSV file from its date column, and says so when the values
 /// cannot tell.
-fn learn_date_order(csv: &CsvText<'_>, sink: &mut Sink) -> DateOrder {
+fn learn_date_order(csv: &CsvText<'_>, sink: &mut Sink<'_>) -> DateOrder {
     let mut candidates: Vec<usize> = mail::trace_time_columns()
         .iter()
         .chain(&[

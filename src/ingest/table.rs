@@ -91,6 +91,11 @@ pub struct CsvText<'a> {
 }
 
 impl<'a> CsvText<'a> {
+    /// The text the rows are read from (record positions are offsets into it).
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// Reads the header. `None` when the text has no plausible CSV header line.
     pub fn open(text: &'a str) -> Option<CsvText<'a>> {
         let mut text = text;
