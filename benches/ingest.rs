@@ -105,7 +105,15 @@ fn main() {
         },
     ];
 
-    let options = IngestOptions::default();
+    // As `uala analyze` ingests: keeping only the attributes the built-in rules and the
+    // analyzers read (src/field_plan.rs).
+    let rules = uala::rules::RuleSet::load(None).expect("embedded rules");
+    let options = IngestOptions {
+        field_plan: Some(std::sync::Arc::new(uala::field_plan::FieldPlan::for_rules(
+            &rules,
+        ))),
+        ..IngestOptions::default()
+    };
     let mut summaries = Vec::new();
     let mut group = criterion.benchmark_group("ingest");
     group.sampling_mode(SamplingMode::Flat);

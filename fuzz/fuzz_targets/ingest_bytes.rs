@@ -12,8 +12,10 @@ static PLAN: OnceLock<Arc<FieldPlan>> = OnceLock::new();
 fuzz_target!(|data: &[u8]| {
     // Half the inputs (by length) go through the field plan `analyze` uses, half keep everything.
     let options = IngestOptions {
-        field_plan: (data.len() % 2 == 1)
-            .then(|| PLAN.get_or_init(|| Arc::new(FieldPlan::without_rules())).clone()),
+        field_plan: (data.len() % 2 == 1).then(|| {
+            PLAN.get_or_init(|| Arc::new(FieldPlan::without_rules()))
+                .clone()
+        }),
         ..IngestOptions::default()
     };
     let (summary, events, diagnostics) = parse_bytes("fuzz/input", data.to_vec(), &options);
