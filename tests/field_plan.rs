@@ -78,3 +78,56 @@ fn reports_are_identical_with_and_without_the_field_plan() {
         "the plan kept {kept_total} of {all_total} attributes"
     );
 }
+
+/// A rule given with `--rules` that reads an attribute nothing built in reads
+/// (`ClientInfoString` as a raw field) still sees it: the plan takes the loaded rules' fields.
+#[test]
+fn a_custom_rule_sees_the_fields_it_names() {
+    let rules_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules_dir.path().join("owa.yml"),
+        r#"id: custom.owa-proxy
+title: Mail read through an OWA proxy
+description: Test rule on a raw attribute outside the built-in field plan.
+severity: low
+sources: [ual]
+operations: [MailItemsAccessed]
+match: {field: ClientInfoString, contains: [ViaProxy]}
+summary: "{client}"
+fields:
+  client: [ClientInfoString]
+examples:
+  fire:
+    - kind: ual
+      record: {CreationTime: "2025-03-04T12:00:00", Id: "o1", Operation: MailItemsAccessed, RecordType: 50,
+               UserId: megan.bowen@contoso.com, ClientInfoString: "Client=OWA;Action=ViaProxy"}
+  quiet:
+    - kind: ual
+      record: {CreationTime: "2025-03-04T12:00:00", Id: "o2", Operation: MailItemsAccessed, RecordType: 50,
+               UserId: megan.bowen@contoso.com, ClientInfoString: "Client=REST"}
+"#,
+    )
+    .unwrap();
+    let builtin = FieldPlan::for_rules(&RuleSet::load(None).unwrap());
+    assert!(!builtin.keeps("ClientInfoString"));
+
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("report.json");
+    assert_cmd::Command::cargo_bin("uala")
+        .unwrap()
+        .args(["analyze", "--quiet", "--rules"])
+        .arg(rules_dir.path())
+        .arg(common::sample_case())
+        .arg("--json")
+        .arg(&json)
+        .assert()
+        .code(predicates::ord::lt(4));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let fired = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "custom.owa-proxy")
+        .count();
+    assert!(fired > 0, "the custom rule did not fire");
+}
