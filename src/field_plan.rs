@@ -1,4 +1,4 @@
-//! Which attributes of the bulk sources an analysis keeps (docs/performance.md, "Memory").
+//! Which attributes of the bulk sources an analysis keeps (docs/performance.md, summary).
 //!
 //! A Unified Audit Log record carries about forty fields, and a sign-in record more; the rules,
 //! the analyzers, the timeline and the identity directory read a few of them. Keeping every
@@ -90,7 +90,7 @@ pub struct FieldPlan {
 impl FieldPlan {
     /// What an analysis with `rules` reads.
     pub fn for_rules(rules: &RuleSet) -> FieldPlan {
-        let mut keys: BTreeSet<String> = CONSUMED.iter().map(|k| k.to_string()).collect();
+        let mut keys: BTreeSet<String> = consumed().map(str::to_string).collect();
         keys.extend(rules.referenced_fields());
         FieldPlan::new(
             keys.iter().map(String::as_str),
@@ -217,5 +217,8 @@ mod tests {
             assert!(plan.keeps(&key), "{key}");
         }
         assert!(!plan.keeps("AppAccessContext.UniqueTokenId"));
+        for key in crate::identity::MAILBOX_NAME_KEYS {
+            assert!(plan.keeps(key), "{key}");
+        }
     }
 }
