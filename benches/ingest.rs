@@ -25,7 +25,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{BenchmarkId, SamplingMode, Throughput};
 use uala::ingest::{IngestOptions, ingest};
 
 use common::{DataSet, Times};
@@ -68,11 +68,7 @@ struct Summary {
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(10))
-        .configure_from_args();
+    let mut criterion = common::criterion();
     if !common::bench_mode() {
         smoke();
         return;

@@ -27,7 +27,7 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{BenchmarkId, SamplingMode, Throughput};
 use uala::analyzers::signin::{self, SigninOptions};
 use uala::event::{Event, SourceKind};
 use uala::identity::{self, Directory};
@@ -65,11 +65,7 @@ struct Summary {
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(10))
-        .configure_from_args();
+    let mut criterion = common::criterion();
     if !common::bench_mode() {
         smoke();
         return;

@@ -98,26 +98,8 @@ pub struct BatchArgs {
     /// No progress bar and no diagnostics on stderr (they stay in the reports).
     #[arg(long, short, help_heading = "Run")]
     pub quiet: bool,
-    /// A tenant whose findings reach this severity fails (exit code 1, failing JUnit case).
-    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Analysis")]
-    pub fail_on: Option<Severity>,
-    /// Also load the rules in this folder (*.yml; same id replaces a built-in rule).
-    #[arg(long, value_name = "DIR", help_heading = "Analysis")]
-    pub rules: Option<PathBuf>,
-    /// Configuration file for every tenant: egress, thresholds, severity overrides
-    /// (docs/config.md). Its tenant name and internal domains are not used: each tenant's own
-    /// are inferred from its evidence.
-    #[arg(long, value_name = "FILE", help_heading = "Analysis")]
-    pub config: Option<PathBuf>,
-    /// MaxMind or DB-IP City/ASN databases (.mmdb) for addresses the logs do not locate.
-    #[arg(long, value_name = "MMDB", help_heading = "Analysis")]
-    pub geoip: Vec<PathBuf>,
-    /// Known corporate egress (CIDR), for every tenant; never anomalous.
-    #[arg(long = "allow-ip", value_name = "CIDR", value_parser = crate::cli::parse_cidr, help_heading = "Analysis")]
-    pub allow_ip: Vec<ipnet::IpNet>,
-    /// Start of the evaluated period (RFC 3339); earlier events are baseline only.
-    #[arg(long, value_name = "RFC3339", value_parser = crate::cli::parse_rfc3339, help_heading = "Analysis")]
-    pub since: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub analysis: crate::cli::AnalysisFlags,
     /// Day/month order of culture-formatted dates; learnt per file when not given.
     #[arg(long, value_enum, help_heading = "Input")]
     pub date_order: Option<DateOrder>,
@@ -595,24 +577,9 @@ pub fn batch(args: BatchArgs) -> anyhow::Result<ExitStatus> {
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
 
-    let rules = RuleSet::load(args.rules.as_deref())?;
-    let config = match &args.config {
-        Some(path) => crate::config::Config::load(path)?,
-        None => crate::config::Config::default(),
-    };
-    let mut signin = config.signin_options();
-    signin.allow.extend(args.allow_ip.iter().copied());
-    signin.since = args.since;
-    let analysis_options = AnalysisOptions {
-        signin,
-        severity_overrides: config.severity.clone(),
-        geoip: if args.geoip.is_empty() {
-            None
-        } else {
-            Some(std::sync::Arc::new(crate::geoip::GeoIp::open(&args.geoip)?))
-        },
-        ..Default::default()
-    };
+    let rules = RuleSet::load(args.analysis.rules.as_deref())?;
+    // Each tenant's own name and internal domains are inferred from its evidence.
+    let (_, analysis_options) = args.analysis.options()?;
     let generated_at = crate::cli::generated_at();
     let jobs = args
         .jobs
@@ -713,7 +680,7 @@ pub fn batch(args: BatchArgs) -> anyhow::Result<ExitStatus> {
             root: Some(root.display().to_string()),
             shard: args.shard.map(|s| s.to_string()),
             merged_from: Vec::new(),
-            fail_on: args.fail_on,
+            fail_on: args.analysis.fail_on,
         },
     );
     publish(&summary, &files, &args.out_dir, args.force)?;
@@ -823,7 +790,7 @@ fn run_tenant(
                 .count(),
             output: output.clone(),
         };
-        row.exit = row.exit_under(args.fail_on).code();
+        row.exit = row.exit_under(args.analysis.fail_on).code();
         Ok(TenantFile {
             schema: TENANT_SCHEMA.into(),
             row,

@@ -110,6 +110,8 @@ pub struct InspectArgs {
 pub struct AnalyzeArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisFlags,
     /// Write the JSON report (schema uala.report/1) to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub json: Option<PathBuf>,
@@ -131,9 +133,6 @@ pub struct AnalyzeArgs {
     /// Overwrite existing output files.
     #[arg(long, help_heading = "Output")]
     pub force: bool,
-    /// Exit with code 1 when a finding reaches this severity.
-    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Analysis")]
-    pub fail_on: Option<Severity>,
     /// The tenant's own mail domains (default: inferred from its accounts).
     #[arg(
         long = "internal-domain",
@@ -144,27 +143,62 @@ pub struct AnalyzeArgs {
     /// Tenant name for the report (default: the *.onmicrosoft.com name in the evidence).
     #[arg(long, value_name = "NAME", help_heading = "Analysis")]
     pub tenant: Option<String>,
-    /// Also load the rules in this folder (*.yml; same id replaces a built-in rule).
-    #[arg(long, value_name = "DIR", help_heading = "Analysis")]
-    pub rules: Option<PathBuf>,
     /// Time zone for times shown to people (IANA name, e.g. Europe/Berlin); machine outputs stay UTC.
     #[arg(long, default_value = "UTC", value_parser = parse_tz, help_heading = "Output")]
     pub tz: chrono_tz::Tz,
     /// Colour in the terminal report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
+}
+
+/// Analysis options shared by `analyze` and `batch`.
+#[derive(Debug, Args)]
+pub struct AnalysisFlags {
+    /// Exit with code 1 when a finding reaches this severity (`batch`: that tenant fails, in
+    /// the summary and as a JUnit case).
+    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Analysis")]
+    pub fail_on: Option<Severity>,
+    /// Also load the rules in this folder (*.yml; same id replaces a built-in rule).
+    #[arg(long, value_name = "DIR", help_heading = "Analysis")]
+    pub rules: Option<PathBuf>,
+    /// Configuration file: domains, egress, thresholds, severity overrides (docs/config.md).
+    /// `batch` uses it for every tenant but infers each tenant's name and domains.
+    #[arg(long, value_name = "FILE", help_heading = "Analysis")]
+    pub config: Option<PathBuf>,
     /// MaxMind or DB-IP City/ASN databases (.mmdb) for addresses the logs do not locate.
     #[arg(long, value_name = "MMDB", help_heading = "Analysis")]
     pub geoip: Vec<PathBuf>,
-    /// Configuration file: domains, egress, thresholds, severity overrides (docs/config.md).
-    #[arg(long, value_name = "FILE", help_heading = "Analysis")]
-    pub config: Option<PathBuf>,
     /// Known corporate egress (CIDR); never anomalous.
     #[arg(long = "allow-ip", value_name = "CIDR", value_parser = parse_cidr, help_heading = "Analysis")]
     pub allow_ip: Vec<ipnet::IpNet>,
     /// Start of the evaluated period (RFC 3339); earlier events are baseline only.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339, help_heading = "Analysis")]
     pub since: Option<DateTime<Utc>>,
+}
+
+impl AnalysisFlags {
+    /// The configuration file (or the defaults) and the analysis options these flags and it
+    /// give; the tenant name and internal domains are left to the caller.
+    pub fn options(&self) -> anyhow::Result<(crate::config::Config, AnalysisOptions)> {
+        let config = match &self.config {
+            Some(path) => crate::config::Config::load(path)?,
+            None => crate::config::Config::default(),
+        };
+        let mut signin = config.signin_options();
+        signin.allow.extend(self.allow_ip.iter().copied());
+        signin.since = self.since;
+        let options = AnalysisOptions {
+            signin,
+            severity_overrides: config.severity.clone(),
+            geoip: if self.geoip.is_empty() {
+                None
+            } else {
+                Some(std::sync::Arc::new(crate::geoip::GeoIp::open(&self.geoip)?))
+            },
+            ..Default::default()
+        };
+        Ok((config, options))
+    }
 }
 
 /// When to colour the terminal report.
@@ -317,7 +351,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
             "only one output can go to stdout (-)".into()
         ));
     }
-    let rules = RuleSet::load(args.rules.as_deref())?;
+    let rules = RuleSet::load(args.analysis.rules.as_deref())?;
     let ingested = read_evidence(&args.input, FieldPlan::for_rules(&rules))?;
     // design.md section 2: no readable input at all is exit code 2, not a clean bill of health.
     if !ingested.inputs.iter().any(|i| i.source_kind().is_some()) {
@@ -327,26 +361,12 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
             ingested.inputs.len()
         )));
     }
-    let config = match &args.config {
-        Some(path) => crate::config::Config::load(path)?,
-        None => crate::config::Config::default(),
-    };
-    let mut signin = config.signin_options();
-    signin.allow.extend(args.allow_ip.iter().copied());
-    signin.since = args.since;
-    let mut internal_domains = config.internal_domains.clone();
-    internal_domains.extend(args.internal_domains.iter().cloned());
-    let options = AnalysisOptions {
-        internal_domains,
-        tenant: args.tenant.clone().or(config.tenant.clone()),
-        signin,
-        severity_overrides: config.severity.clone(),
-        geoip: if args.geoip.is_empty() {
-            None
-        } else {
-            Some(std::sync::Arc::new(crate::geoip::GeoIp::open(&args.geoip)?))
-        },
-    };
+    let (config, mut options) = args.analysis.options()?;
+    options.internal_domains = config.internal_domains.clone();
+    options
+        .internal_domains
+        .extend(args.internal_domains.iter().cloned());
+    options.tenant = args.tenant.clone().or(config.tenant.clone());
     let analysis = crate::analysis::analyze(ingested, &rules, &options);
     let report = Report::new(&analysis, generated_at());
     let display = Display {
@@ -392,6 +412,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
         TerminalReporter { display }.render(&report, &mut stdout)?;
     }
     let failed = args
+        .analysis
         .fail_on
         .is_some_and(|threshold| analysis.findings.iter().any(|f| f.severity >= threshold));
     let status = if failed {

@@ -12,6 +12,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+/// Criterion as every bench here runs it: ten samples of whole runs of several seconds each.
+pub fn criterion() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .sample_size(10)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(10))
+        .configure_from_args()
+}
+
 /// True when the binary was started by `cargo bench` (`--bench`, without `--test` or `--list`):
 /// only then may data be generated and measured.
 pub fn bench_mode() -> bool {
@@ -261,15 +270,4 @@ pub fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// `12,345,678`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use uala::report::html::thousands;

@@ -422,16 +422,17 @@ impl Joiner {
             .map(|ix| (ix, true))
     }
 
-    /// The view this message belongs to (by id, else heuristically), or a new one; `free` says
-    /// whether a view still lacks this source's copy.
+    /// Joins one sighting of a message into the view it belongs to (by id, else heuristically)
+    /// or a new one, merging its time, subject and recipients; `free` says whether a view still
+    /// lacks this source's copy. Returns the view's index.
     #[allow(clippy::too_many_arguments)]
-    fn locate_or_add(
+    fn join(
         &mut self,
         mailbox: &str,
         id: Option<&(String, String)>,
         subject: Option<&str>,
         time: DateTime<Utc>,
-        recipients: &BTreeSet<String>,
+        recipients: BTreeSet<String>,
         slack: Duration,
         free: impl Fn(&MessageView) -> bool,
     ) -> usize {
@@ -440,18 +441,25 @@ impl Joiner {
             id.map(|(k, _)| k.as_str()),
             subject,
             time,
-            recipients,
+            &recipients,
             slack,
             free,
         );
-        match found {
+        let ix = match found {
             Some((ix, heuristic)) => {
                 self.views[ix].heuristic |= heuristic;
                 self.learn_key(ix, id);
                 ix
             }
             None => self.add(MessageView::new(mailbox, id, subject, time)),
+        };
+        let v = &mut self.views[ix];
+        v.time = v.time.min(time);
+        if v.subject.is_none() {
+            v.subject = subject.map(str::to_owned);
         }
+        v.recipients.extend(recipients);
+        ix
     }
 
     /// Records the message id a heuristic join brought to a view that had none.
@@ -574,22 +582,17 @@ pub fn join(events: &[Event], tenant: &Tenant, options: &SentItemsOptions) -> Ve
             .get_all("recipientList.Address")
             .filter_map(lower_addr)
             .collect();
-        let ix = j.locate_or_add(
+        let ix = j.join(
             &mailbox,
             id.as_ref(),
             subject,
             time,
-            &recipients,
+            recipients,
             options.match_slack,
             |v| v.audit.is_empty(),
         );
         let v = &mut j.views[ix];
         v.audit.push(i);
-        v.time = v.time.min(time);
-        if v.subject.is_none() {
-            v.subject = subject.map(str::to_owned);
-        }
-        v.recipients.extend(recipients);
         if let Some(n) = e
             .attr("recipientCount")
             .and_then(|c| c.trim().parse::<usize>().ok())
@@ -615,22 +618,16 @@ pub fn join(events: &[Event], tenant: &Tenant, options: &SentItemsOptions) -> Ve
             .get_all("Recipient")
             .filter_map(lower_addr)
             .collect();
-        let ix = j.locate_or_add(
+        let ix = j.join(
             mailbox,
             id.as_ref(),
             subject,
             time,
-            &recipients,
+            recipients,
             options.match_slack,
             |v| v.listing.is_empty(),
         );
-        let v = &mut j.views[ix];
-        v.listing.push(i);
-        v.time = v.time.min(time);
-        if v.subject.is_none() {
-            v.subject = subject.map(str::to_owned);
-        }
-        v.recipients.extend(recipients);
+        j.views[ix].listing.push(i);
     }
 
     for v in &mut j.views {
