@@ -103,7 +103,7 @@ fn main() {
 
     // As `uala analyze` ingests: keeping only the attributes the built-in rules and the
     // analyzers read (src/field_plan.rs).
-    let rules = uala::rules::RuleSet::load(None).expect("embedded rules");
+    let rules = uala::rules::Catalogue::load(None).expect("embedded rules");
     let options = IngestOptions {
         field_plan: Some(std::sync::Arc::new(uala::field_plan::FieldPlan::for_rules(
             &rules,

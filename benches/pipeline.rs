@@ -1,6 +1,6 @@
 //! Analysis throughput over at least a million events:
 //!
-//! * `rules/evaluate` — `RuleSet::evaluate` (the embedded YAML rules) over the events of a
+//! * `rules/evaluate` — `Catalogue::evaluate` (the embedded YAML rules) over the events of a
 //!   generated mixed export (UAL Purview CSV + sign-ins), prepared as `analysis::analyze`
 //!   prepares them (identity resolution, locations spread, tenant inferred), then cloned until
 //!   there are at least 1,000,000;
@@ -32,7 +32,7 @@ use uala::analyzers::signin::{self, SigninOptions};
 use uala::event::{Event, SourceKind};
 use uala::identity::{self, Directory};
 use uala::ingest::{IngestOptions, InputSummary, ingest};
-use uala::rules::RuleSet;
+use uala::rules::Catalogue;
 use uala::tenant::Tenant;
 
 use common::{DataSet, Times};
@@ -70,7 +70,7 @@ fn main() {
         smoke();
         return;
     }
-    let rules = RuleSet::load(None).expect("embedded rules");
+    let rules = Catalogue::load(None).expect("embedded rules");
     let all = common::rayon_default_threads();
     let mut summaries = Vec::new();
 
@@ -282,7 +282,7 @@ fn as_other_tenant(e: &mut Event, k: u32) {
 fn smoke() {
     let sample = common::manifest_dir().join("testdata/contoso-bec");
     let (events, inputs, tenant) = prepared(&[sample]);
-    let rules = RuleSet::load(None).expect("embedded rules");
+    let rules = Catalogue::load(None).expect("embedded rules");
     let options = SigninOptions::default();
     let once = signin::analyze(&events, &inputs, &options).len();
     let events = replicate(events.clone(), events.len() * 2, as_other_tenant);

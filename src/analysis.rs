@@ -1,12 +1,13 @@
 //! The analysis stage: from ingested events to findings and per-account verdicts.
 //!
-//! identity resolution → tenant domains → data rules (parallel) → analyzers → total order.
+//! identity resolution → tenant domains → data rules (parallel) → analyzers → catalogue
+//! metadata → total order → verdicts, remediation, timeline.
 
-use crate::analyzers;
+use crate::analyzers::{self, Analyzer, Context};
 use crate::finding::{self, Finding};
 use crate::identity::{self, Directory};
 use crate::ingest::Ingested;
-use crate::rules::RuleSet;
+use crate::rules::Catalogue;
 use crate::tenant::Tenant;
 
 /// Options of the analysis stage.
@@ -16,7 +17,7 @@ pub struct AnalysisOptions {
     pub internal_domains: Vec<String>,
     /// Tenant name for the report; inferred when `None`.
     pub tenant: Option<String>,
-    pub signin: analyzers::signin::SigninOptions,
+    pub analyzers: analyzers::Options,
     /// Rule id → severity, from the configuration file.
     pub severity_overrides: std::collections::BTreeMap<String, crate::finding::Severity>,
     /// User-supplied GeoIP databases.
@@ -38,7 +39,11 @@ pub struct Analysis {
     pub geoip: Vec<crate::geoip::DatabaseInfo>,
 }
 
-pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOptions) -> Analysis {
+pub fn analyze(
+    mut ingested: Ingested,
+    catalogue: &Catalogue,
+    options: &AnalysisOptions,
+) -> Analysis {
     let directory = Directory::build(&ingested.events);
     identity::resolve_events(&mut ingested.events, &directory);
     analyzers::signin::spread_locations(&mut ingested.events);
@@ -50,27 +55,11 @@ pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOption
         .tenant
         .clone()
         .or_else(|| crate::ingest::tenant(&ingested.events));
-
+    let findings = findings(&ingested, catalogue, &tenant, options);
     let events = &ingested.events;
-    let inputs = &ingested.inputs;
-    let mut findings = rules.evaluate(events, &tenant, inputs);
-    let book = analyzers::inbox_rules::RuleBook::build(events);
-    analyzers::inbox_rules::annotate_lifecycle(&mut findings, events, &book);
-    findings.extend(analyzers::inbox_rules::hidden_rules(events, &book, inputs));
-    findings.extend(analyzers::signin::analyze(events, inputs, &options.signin));
-    let mail = analyzers::sent_items::analyze(events, inputs, &tenant, &findings);
-    findings.extend(mail);
-    let shared = analyzers::forwarding::shared_destinations(&findings, &tenant);
-    findings.extend(shared);
-    for f in &mut findings {
-        if let Some(s) = options.severity_overrides.get(&f.rule) {
-            f.severity = *s;
-        }
-    }
-    finding::finalize(&mut findings);
     let mut accounts = crate::window::accounts(&findings, events);
-    crate::remediation::plan(&mut accounts, &findings);
-    let timeline = crate::timeline::build(events, &findings, &accounts, inputs);
+    crate::remediation::plan(&mut accounts, &findings, catalogue);
+    let timeline = crate::timeline::build(events, &findings, &accounts, &ingested.inputs);
     Analysis {
         ingested,
         tenant_name,
@@ -81,3 +70,86 @@ pub fn analyze(mut ingested: Ingested, rules: &RuleSet, options: &AnalysisOption
         geoip: options.geoip.as_ref().map(|g| g.info()).unwrap_or_default(),
     }
 }
+
+/// Every finding of the data rules and the analyzers, described by the catalogue, in the
+/// report's total order and numbered.
+fn findings(
+    ingested: &Ingested,
+    catalogue: &Catalogue,
+    tenant: &Tenant,
+    options: &AnalysisOptions,
+) -> Vec<Finding> {
+    let cx = Context {
+        events: &ingested.events,
+        inputs: &ingested.inputs,
+        tenant,
+        options: &options.analyzers,
+    };
+    let mut findings = catalogue.evaluate(cx.events, tenant, cx.inputs);
+    for analyzer in analyzers::all() {
+        analyzer.annotate(&cx, &mut findings);
+        let new = analyzer.run(&cx, &findings);
+        debug_assert!(
+            new.iter()
+                .all(|f| analyzer.rules().contains(&f.rule.as_str())),
+            "analyzer {} made a rule id it does not declare",
+            analyzer.name()
+        );
+        findings.extend(new);
+    }
+    let unknown = catalogue.describe(&mut findings);
+    debug_assert!(
+        unknown.is_empty(),
+        "rule ids not in the catalogue: {unknown:?}"
+    );
+    for f in &mut findings {
+        if let Some(s) = options.severity_overrides.get(&f.rule) {
+            f.severity = *s;
+        }
+    }
+    finding::finalize(&mut findings);
+    findings
+}
+
+/// Checks that the analyzers and the catalogue agree: every rule id an analyzer declares has an
+/// entry naming that analyzer, and every analyzer entry names a declaring analyzer. Returns one
+/// line per disagreement.
+pub fn check_catalogue(catalogue: &Catalogue) -> Vec<String> {
+    let mut problems = Vec::new();
+    let analyzers: &[&dyn Analyzer] = analyzers::all();
+    for a in analyzers {
+        for id in a.rules() {
+            match catalogue.get(id) {
+                None => problems.push(format!(
+                    "{}: analyzer {} makes it, but it has no catalogue entry",
+                    id,
+                    a.name()
+                )),
+                Some(r) if r.spec.analyzer.as_deref() != Some(a.name()) => problems.push(format!(
+                    "{id}: made by analyzer {}, but its entry names {:?}",
+                    a.name(),
+                    r.spec.analyzer
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    for rule in &catalogue.rules {
+        if let Some(name) = rule.spec.analyzer.as_deref() {
+            let declared = analyzers
+                .iter()
+                .any(|a| a.name() == name && a.rules().contains(&rule.spec.id.as_str()));
+            if !declared {
+                problems.push(format!(
+                    "{}: its entry names analyzer {name}, which does not make it",
+                    rule.spec.id
+                ));
+            }
+        }
+    }
+    problems
+}
+
+pub use selftest::self_test;
+
+mod selftest;

@@ -34,7 +34,7 @@ use crate::report::html::HtmlReporter;
 use crate::report::sarif::SarifReporter;
 use crate::report::timesketch::TimesketchReporter;
 use crate::report::{Display, JsonReporter, Report, Reporter};
-use crate::rules::RuleSet;
+use crate::rules::Catalogue;
 
 /// Schema of `summary.json`.
 pub const SUMMARY_SCHEMA: &str = "uala.batch/1";
@@ -577,7 +577,7 @@ pub fn batch(args: BatchArgs) -> anyhow::Result<ExitStatus> {
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
 
-    let rules = RuleSet::load(args.analysis.rules.as_deref())?;
+    let rules = Catalogue::load(args.analysis.rules.as_deref())?;
     // Each tenant's own name and internal domains are inferred from its evidence.
     let (_, analysis_options) = args.analysis.options()?;
     let generated_at = crate::cli::generated_at();
@@ -689,7 +689,7 @@ pub fn batch(args: BatchArgs) -> anyhow::Result<ExitStatus> {
 
 struct TenantContext<'a> {
     args: &'a BatchArgs,
-    rules: &'a RuleSet,
+    rules: &'a Catalogue,
     /// The attributes the rules and analyzers read (the rest is not kept).
     field_plan: std::sync::Arc<crate::field_plan::FieldPlan>,
     /// Analysis options shared by every tenant (the tenant name is set per tenant).
@@ -749,7 +749,7 @@ fn run_tenant(
         let analysis = crate::analysis::analyze(ingested, ctx.rules, &options);
         std::fs::create_dir_all(&out)
             .with_context(|| format!("cannot create {}", out.display()))?;
-        let report = Report::new(&analysis, ctx.generated_at);
+        let report = Report::new(&analysis, ctx.rules, ctx.generated_at);
         for (name, reporter) in ctx.reporters {
             let mut bytes = Vec::new();
             reporter.render(&report, &mut bytes)?;

@@ -21,7 +21,7 @@ use crate::report::sarif::SarifReporter;
 use crate::report::terminal::TerminalReporter;
 use crate::report::timesketch::TimesketchReporter;
 use crate::report::{Display, JsonReporter, Report, Reporter};
-use crate::rules::RuleSet;
+use crate::rules::Catalogue;
 
 /// Offline analyzer of Microsoft 365 exports for compromised-mailbox (BEC) investigations.
 #[derive(Debug, Parser)]
@@ -68,6 +68,8 @@ pub enum RulesAction {
     },
     /// Run every rule's examples: those that must fire and those that must stay quiet.
     Test,
+    /// The catalogue as Markdown (the catalogue section of docs/rules.md).
+    Doc,
 }
 
 /// Options shared by every command that reads evidence.
@@ -188,7 +190,10 @@ impl AnalysisFlags {
         signin.allow.extend(self.allow_ip.iter().copied());
         signin.since = self.since;
         let options = AnalysisOptions {
-            signin,
+            analyzers: crate::analyzers::Options {
+                signin,
+                ..Default::default()
+            },
             severity_overrides: config.severity.clone(),
             geoip: if self.geoip.is_empty() {
                 None
@@ -351,7 +356,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
             "only one output can go to stdout (-)".into()
         ));
     }
-    let rules = RuleSet::load(args.analysis.rules.as_deref())?;
+    let rules = Catalogue::load(args.analysis.rules.as_deref())?;
     let ingested = read_evidence(&args.input, FieldPlan::for_rules(&rules))?;
     // design.md section 2: no readable input at all is exit code 2, not a clean bill of health.
     if !ingested.inputs.iter().any(|i| i.source_kind().is_some()) {
@@ -368,7 +373,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
         .extend(args.internal_domains.iter().cloned());
     options.tenant = args.tenant.clone().or(config.tenant.clone());
     let analysis = crate::analysis::analyze(ingested, &rules, &options);
-    let report = Report::new(&analysis, generated_at());
+    let report = Report::new(&analysis, &rules, generated_at());
     let display = Display {
         tz: args.tz,
         color: match args.color {
@@ -428,92 +433,84 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn rules(args: RulesArgs) -> anyhow::Result<ExitStatus> {
-    let rules = RuleSet::load(args.rules.as_deref())?;
+    let catalogue = Catalogue::load(args.rules.as_deref())?;
+    let mut stdout = std::io::stdout().lock();
     match args.action.unwrap_or(RulesAction::List) {
         RulesAction::List => {
             let mut table = comfy_table::Table::new();
             table
                 .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-                .set_header(vec!["id", "severity", "sources", "title"]);
-            for r in &rules.rules {
+                .set_header(vec!["id", "severity", "made by", "sources", "title"]);
+            for r in &catalogue.rules {
                 let sources: Vec<&str> = r.spec.sources.iter().map(|s| s.as_str()).collect();
                 table.add_row(vec![
                     r.spec.id.clone(),
                     r.spec.severity.to_string(),
+                    made_by(r),
                     sources.join(", "),
                     r.spec.title.clone(),
                 ]);
             }
-            println!("{table}");
-            println!(
-                "{} data rules; analyzers add inbox_rule.hidden and forwarding.shared-destination",
-                rules.rules.len()
-            );
+            writeln!(stdout, "{table}")?;
+            let data = catalogue.data_rules().count();
+            writeln!(
+                stdout,
+                "{} rules: {data} data rules, {} made by analyzers",
+                catalogue.rules.len(),
+                catalogue.rules.len() - data
+            )?;
             Ok(ExitStatus::Clean)
         }
         RulesAction::Show { id } => {
-            let Some(rule) = rules.get(&id) else {
+            let Some(rule) = catalogue.get(&id) else {
                 bail!(crate::error::Error::Usage(format!(
                     "no rule {id:?} (see `uala rules list`)"
                 )));
             };
-            let s = &rule.spec;
-            println!("{} — {}\n", s.id, s.title);
-            println!("{}\n", s.description.trim());
-            println!("severity:   {}", s.severity);
-            for w in &s.severity_when {
-                println!("            {} when {:?}", w.severity, w.condition);
-            }
-            println!(
-                "sources:    {}",
-                s.sources
-                    .iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            println!(
-                "operations: {}",
-                if s.operations.is_empty() {
-                    "any".to_string()
-                } else {
-                    s.operations.join(", ")
-                }
-            );
-            println!("att&ck:     {}", s.attack.join(", "));
-            println!(
-                "examples:   {} that fire, {} that stay quiet",
-                s.examples.fire.len(),
-                s.examples.quiet.len()
-            );
-            println!("origin:     {}", rule.origin);
-            for r in &s.references {
-                println!("reference:  {r}");
-            }
+            write!(stdout, "{}", crate::rules::doc::show(rule))?;
+            Ok(ExitStatus::Clean)
+        }
+        RulesAction::Doc => {
+            write!(
+                stdout,
+                "{}",
+                crate::rules::doc::catalogue_markdown(&catalogue)
+            )?;
             Ok(ExitStatus::Clean)
         }
         RulesAction::Test => {
-            let failures = rules.self_test();
-            let examples: usize = rules
+            let mut failures = crate::analysis::check_catalogue(&catalogue);
+            failures.extend(catalogue.self_test());
+            failures.extend(crate::analysis::self_test(&catalogue));
+            let examples: usize = catalogue
                 .rules
                 .iter()
                 .map(|r| r.spec.examples.fire.len() + r.spec.examples.quiet.len())
                 .sum();
             for f in &failures {
-                println!("FAIL {f}");
+                writeln!(stdout, "FAIL {f}")?;
             }
-            println!(
-                "{} passed, {} failed",
-                examples - failures.len(),
+            writeln!(
+                stdout,
+                "{} examples of {} rules; {} failure(s)",
+                examples,
+                catalogue.rules.len(),
                 failures.len()
-            );
+            )?;
             Ok(if failures.is_empty() {
                 ExitStatus::Clean
             } else {
                 ExitStatus::Error
             })
         }
+    }
+}
+
+fn made_by(rule: &crate::rules::Rule) -> String {
+    match &rule.spec.analyzer {
+        Some(a) => format!("analyzer {a}"),
+        None => "data rule".into(),
     }
 }
 

@@ -73,7 +73,7 @@ impl fmt::Display for SourceKind {
 
 /// Where an event came from: the input's index in the run's input list, the 1-based line where
 /// the record starts, and the 1-based record number within that input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Provenance {
     pub input: u32,
     pub line: u64,

@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use crate::event::{Event, FnvHasher, SourceKind};
-use crate::rules::RuleSet;
+use crate::rules::Catalogue;
 
 /// Attribute keys read by name outside the rules: analyzers, timeline summaries, identity
 /// directory, window and tenant inference.
@@ -89,7 +89,7 @@ pub struct FieldPlan {
 
 impl FieldPlan {
     /// What an analysis with `rules` reads.
-    pub fn for_rules(rules: &RuleSet) -> FieldPlan {
+    pub fn for_rules(rules: &Catalogue) -> FieldPlan {
         let mut keys: BTreeSet<String> = consumed().map(str::to_string).collect();
         keys.extend(rules.referenced_fields());
         FieldPlan::new(
@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn the_builtin_rules_fields_are_in_the_plan() {
-        let rules = RuleSet::load(None).unwrap();
+        let rules = Catalogue::load(None).unwrap();
         let plan = FieldPlan::for_rules(&rules);
         assert!(plan.keeps("Parameters.ForwardingSmtpAddress"));
         for key in rules.referenced_fields() {

@@ -7,7 +7,26 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::finding::{Finding, Severity};
+use crate::rules::Catalogue;
 use crate::window::{Account, Step, Verdict};
+
+/// Every step this module can recommend; catalogue entries name the rule-specific ones.
+pub const STEPS: &[&str] = &[
+    "reset-password",
+    "revoke-sessions",
+    "block-sign-in",
+    "review-mfa",
+    "review-consents",
+    "remove-admin-roles",
+    "remove-forwarding",
+    "remove-inbox-rules",
+    "remove-mailbox-permissions",
+    "disable-protocols",
+    "restore-auditing",
+    "restore-signature",
+    "unblock-sending",
+    "notify-contacts",
+];
 
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -25,8 +44,9 @@ fn field_values(f: &Finding, key: &str) -> Vec<String> {
     }
 }
 
-/// Fills in `remediation` for every account that needs it.
-pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
+/// Fills in `remediation` for every account that needs it. Beyond the account-wide steps, a
+/// step is called for by the findings whose catalogue entries name it.
+pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogue) {
     for account in accounts.iter_mut() {
         let mine: Vec<&Finding> = findings
             .iter()
@@ -44,8 +64,12 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
                 .map(|f| f.id.clone())
                 .collect()
         };
-        let rule_is = |prefixes: &'static [&'static str]| {
-            move |f: &Finding| prefixes.iter().any(|p| f.rule.starts_with(p))
+        let calls_for = |step: &'static str| {
+            move |f: &Finding| {
+                catalogue
+                    .get(&f.rule)
+                    .is_some_and(|r| r.spec.remediation.iter().any(|s| s == step))
+            }
         };
         let mut steps = Vec::new();
         let mut push =
@@ -90,13 +114,13 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
             "review-mfa",
             "Review the registered MFA methods and remove any the user does not recognise".into(),
             format!("Get-MgUserAuthenticationMethod -UserId {q}"),
-            ids(&rule_is(&["persistence.mfa-method", "signin.mfa-fatigue"])),
+            ids(&calls_for("review-mfa")),
         );
         push(
             "review-consents",
             "Review the applications the account consented to, and remove the grants of unknown ones".into(),
             format!("Get-MgUserOauth2PermissionGrant -UserId {q}   # then: Remove-MgOauth2PermissionGrant -OAuth2PermissionGrantId <id>"),
-            ids(&rule_is(&["persistence.app-consent"])),
+            ids(&calls_for("review-consents")),
         );
         push(
             "remove-admin-roles",
@@ -104,7 +128,7 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
             format!(
                 "Get-MgUserMemberOf -UserId {q}   # then: Remove-MgDirectoryRoleMemberByRef -DirectoryRoleId <role> -DirectoryObjectId <user id>"
             ),
-            ids(&rule_is(&["persistence.admin-role"])),
+            ids(&calls_for("remove-admin-roles")),
         );
         push(
             "remove-forwarding",
@@ -112,14 +136,13 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
             format!(
                 "Set-Mailbox -Identity {q} -ForwardingSmtpAddress $null -ForwardingAddress $null -DeliverToMailboxAndForward $false"
             ),
-            ids(&rule_is(&["forwarding.mailbox-smtp"])),
+            ids(&calls_for("remove-forwarding")),
         );
         // One command per malicious rule still in place, by name.
         // Keyed without case: Exchange rule names are case-insensitive.
         let mut rule_names: std::collections::BTreeMap<String, String> = Default::default();
         let rule_findings = ids(&|f: &Finding| {
-            let relevant = (f.rule.starts_with("inbox_rule.") || f.rule == "forwarding.inbox-rule")
-                && f.severity >= Severity::Medium;
+            let relevant = calls_for("remove-inbox-rules")(f) && f.severity >= Severity::Medium;
             let removed = f.fields.get("rule_state").and_then(Value::as_str) == Some("removed");
             relevant && !removed
         });
@@ -151,7 +174,7 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
             format!(
                 "Get-MailboxPermission -Identity {q} | Where-Object {{ -not $_.IsInherited }}   # then: Remove-MailboxPermission / Remove-RecipientPermission / Remove-MailboxFolderPermission"
             ),
-            ids(&rule_is(&["mailbox.permission"])),
+            ids(&calls_for("remove-mailbox-permissions")),
         );
         push(
             "disable-protocols",
@@ -159,10 +182,7 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
             format!(
                 "Set-CASMailbox -Identity {q} -PopEnabled $false -ImapEnabled $false -SmtpClientAuthenticationDisabled $true"
             ),
-            ids(&rule_is(&[
-                "mailbox.protocol-enabled",
-                "signin.legacy-auth",
-            ])),
+            ids(&calls_for("disable-protocols")),
         );
         push(
             "restore-auditing",
@@ -170,16 +190,13 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
             format!(
                 "Set-Mailbox -Identity {q} -AuditEnabled $true -AuditLogAgeLimit 180; Set-MailboxAuditBypassAssociation -Identity {q} -AuditBypassEnabled $false"
             ),
-            ids(&rule_is(&["audit.tampering"])),
+            ids(&calls_for("restore-auditing")),
         );
         push(
             "restore-signature",
             "Check the email signature for planted phone numbers or bank details".into(),
             format!("Get-MailboxMessageConfiguration -Identity {q} | Format-List Signature*"),
-            ids(&rule_is(&[
-                "persistence.signature-change",
-                "persistence.profile-change",
-            ])),
+            ids(&calls_for("restore-signature")),
         );
         push(
             "unblock-sending",
@@ -187,11 +204,11 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
             format!(
                 "Get-BlockedSenderAddress -SenderAddress {q}   # then: Remove-BlockedSenderAddress -SenderAddress {q}"
             ),
-            ids(&rule_is(&["sent_items."])),
+            ids(&calls_for("unblock-sending")),
         );
         let recipients: BTreeSet<String> = mine
             .iter()
-            .filter(|f| f.rule.starts_with("sent_items.") || f.rule == "forwarding.inbox-rule")
+            .filter(|f| calls_for("notify-contacts")(f))
             .flat_map(|f| {
                 field_values(f, "recipients")
                     .into_iter()
@@ -212,7 +229,7 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding]) {
                 }
             ),
             "(no command: contact them by phone at a known number)".into(),
-            ids(&rule_is(&["sent_items."])),
+            ids(&calls_for("notify-contacts")),
         );
         account.remediation = steps;
     }

@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 use uala::analysis::{AnalysisOptions, analyze};
 use uala::finding::Severity;
 use uala::ingest::{IngestOptions, ingest};
-use uala::rules::RuleSet;
+use uala::rules::Catalogue;
 
 fn findings_of(path: &std::path::Path) -> Vec<uala::finding::Finding> {
-    let rules = RuleSet::load(None).unwrap();
+    let rules = Catalogue::load(None).unwrap();
     let ingested = ingest(&[path.to_path_buf()], &IngestOptions::default()).unwrap();
     analyze(ingested, &rules, &AnalysisOptions::default()).findings
 }

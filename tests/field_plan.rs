@@ -13,9 +13,9 @@ use uala::field_plan::FieldPlan;
 use uala::ingest::{IngestOptions, ingest};
 use uala::report::csv::CsvReporter;
 use uala::report::{Display, JsonReporter, Report, Reporter};
-use uala::rules::RuleSet;
+use uala::rules::Catalogue;
 
-fn reports(path: &PathBuf, rules: &RuleSet, plan: Option<Arc<FieldPlan>>) -> (String, usize) {
+fn reports(path: &PathBuf, rules: &Catalogue, plan: Option<Arc<FieldPlan>>) -> (String, usize) {
     let options = IngestOptions {
         field_plan: plan,
         ..IngestOptions::default()
@@ -23,7 +23,7 @@ fn reports(path: &PathBuf, rules: &RuleSet, plan: Option<Arc<FieldPlan>>) -> (St
     let ingested = ingest(std::slice::from_ref(path), &options).unwrap();
     let attrs = ingested.events.iter().map(|e| e.attrs.len()).sum();
     let analysis = analyze(ingested, rules, &AnalysisOptions::default());
-    let report = Report::new(&analysis, "2025-03-10T09:00:00Z".parse().unwrap());
+    let report = Report::new(&analysis, rules, "2025-03-10T09:00:00Z".parse().unwrap());
     let mut out = Vec::new();
     JsonReporter.render(&report, &mut out).unwrap();
     CsvReporter {
@@ -36,7 +36,7 @@ fn reports(path: &PathBuf, rules: &RuleSet, plan: Option<Arc<FieldPlan>>) -> (St
 
 #[test]
 fn reports_are_identical_with_and_without_the_field_plan() {
-    let rules = RuleSet::load(None).unwrap();
+    let rules = Catalogue::load(None).unwrap();
     let plan = Arc::new(FieldPlan::for_rules(&rules));
     let mut cases = vec![common::sample_case()];
     if let Some(shared) = common::shared_testdata() {
@@ -108,7 +108,7 @@ examples:
 "#,
     )
     .unwrap();
-    let builtin = FieldPlan::for_rules(&RuleSet::load(None).unwrap());
+    let builtin = FieldPlan::for_rules(&Catalogue::load(None).unwrap());
     assert!(!builtin.keeps("ClientInfoString"));
 
     let out = tempfile::tempdir().unwrap();

@@ -109,7 +109,7 @@ fn every_rule_loader_corpus_file_loads_or_is_refused() {
             "fuzz.yml".to_string(),
             String::from_utf8_lossy(&data).into_owned(),
         )];
-        match uala::rules::RuleSet::from_texts(false, &files) {
+        match uala::rules::Catalogue::from_texts(false, &files) {
             Ok(rules) => {
                 loaded += usize::from(!rules.rules.is_empty());
                 let _ = rules.self_test();

@@ -18,7 +18,6 @@ use uala::report::sarif::SarifReporter;
 use uala::report::terminal::TerminalReporter;
 use uala::report::timesketch::TimesketchReporter;
 use uala::report::{Display, JsonReporter, Report, Reporter};
-use uala::rules::RuleSet;
 
 /// The one generated-at time of every report here.
 fn fixed_time() -> DateTime<Utc> {
@@ -27,14 +26,13 @@ fn fixed_time() -> DateTime<Utc> {
 
 fn sample_analysis() -> Analysis {
     let ingested = ingest(&[common::sample_case()], &IngestOptions::default()).unwrap();
-    let rules = RuleSet::load(None).unwrap();
-    analyze(ingested, &rules, &AnalysisOptions::default())
+    analyze(ingested, common::catalogue(), &AnalysisOptions::default())
 }
 
 /// The report of `analysis`, with the tool version masked so that a version bump does not
 /// change every snapshot.
 fn report_of(analysis: &Analysis) -> Report<'_> {
-    let mut report = Report::new(analysis, fixed_time());
+    let mut report = Report::new(analysis, common::catalogue(), fixed_time());
     report.tool.version = "VERSION";
     report
 }

@@ -234,15 +234,7 @@ fn rules_self_test_passes() {
         .stdout
         .clone();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.trim_end().ends_with("0 failed"), "{text}");
-    uala()
-        .args(["rules", "show", "inbox_rule.hidden-nope"])
-        .assert()
-        .code(2);
-    uala()
-        .args(["rules", "show", "forwarding.inbox-rule"])
-        .assert()
-        .code(0);
+    assert!(text.trim_end().ends_with("; 0 failure(s)"), "{text}");
 }
 
 #[test]

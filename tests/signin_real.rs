@@ -17,7 +17,7 @@ mod common;
 use uala::analysis::{AnalysisOptions, analyze};
 use uala::finding::Severity;
 use uala::ingest::{IngestOptions, ingest};
-use uala::rules::RuleSet;
+use uala::rules::Catalogue;
 
 fn run(path: &str) -> uala::analysis::Analysis {
     let root = common::shared_testdata().unwrap();
@@ -25,7 +25,7 @@ fn run(path: &str) -> uala::analysis::Analysis {
     assert!(ingested.inputs.iter().all(|i| i.skipped == 0), "{path}");
     analyze(
         ingested,
-        &RuleSet::load(None).unwrap(),
+        &Catalogue::load(None).unwrap(),
         &AnalysisOptions::default(),
     )
 }

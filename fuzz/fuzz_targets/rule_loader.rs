@@ -3,12 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uala::rules::RuleSet;
+use uala::rules::Catalogue;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data).into_owned();
     let files = [("fuzz.yml".to_string(), text)];
-    if let Ok(rules) = RuleSet::from_texts(false, &files) {
+    if let Ok(rules) = Catalogue::from_texts(false, &files) {
         // Fire/quiet mismatches are findings about the rule file, not crashes; the examples
         // still go through normalization, routing and condition evaluation.
         let _ = rules.self_test();

@@ -8,6 +8,23 @@ use serde_json::Value;
 use crate::finding::{Finding, Severity};
 use crate::tenant::{Tenant, addresses_in};
 
+/// Several mailboxes forwarding to one destination.
+pub struct SharedDestinations;
+
+impl super::Analyzer for SharedDestinations {
+    fn name(&self) -> &'static str {
+        "forwarding"
+    }
+
+    fn rules(&self) -> &'static [&'static str] {
+        &["forwarding.shared-destination"]
+    }
+
+    fn run(&self, cx: &super::Context<'_>, prior: &[Finding]) -> Vec<Finding> {
+        shared_destinations(prior, cx.tenant)
+    }
+}
+
 pub fn shared_destinations(findings: &[Finding], tenant: &Tenant) -> Vec<Finding> {
     // destination → mailbox → the first forwarding finding of that mailbox
     let mut by_destination: BTreeMap<String, BTreeMap<String, &Finding>> = BTreeMap::new();
@@ -48,7 +65,6 @@ pub fn shared_destinations(findings: &[Finding], tenant: &Tenant) -> Vec<Finding
             let others: Vec<&str> = all.iter().copied().filter(|m| m != mailbox).collect();
             let mut f = (*source).clone();
             f.rule = "forwarding.shared-destination".into();
-            f.title = "Several mailboxes forward to the same address".into();
             f.severity = if external {
                 Severity::High
             } else {

@@ -118,11 +118,30 @@ impl RuleBook {
     }
 }
 
+/// Inbox rules' histories: hidden rules, and each rule's fate on the findings about it.
+pub struct InboxRules;
+
+impl super::Analyzer for InboxRules {
+    fn name(&self) -> &'static str {
+        "inbox_rules"
+    }
+
+    fn rules(&self) -> &'static [&'static str] {
+        &["inbox_rule.hidden"]
+    }
+
+    fn annotate(&self, cx: &super::Context<'_>, findings: &mut [Finding]) {
+        annotate_lifecycle(findings, cx.events, &RuleBook::build(cx.events));
+    }
+
+    fn run(&self, cx: &super::Context<'_>, _prior: &[Finding]) -> Vec<Finding> {
+        hidden_rules(cx.events, &RuleBook::build(cx.events), cx.inputs)
+    }
+}
+
 /// `inbox_rule.hidden` findings.
 pub fn hidden_rules(events: &[Event], book: &RuleBook, inputs: &[InputSummary]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let title = "Inbox rule hidden from Get-InboxRule";
-    let attack = ["T1564.008"];
     for ((mailbox, name), history) in &book.histories {
         let (Some(created), None) = (history.created, history.removed) else {
             continue;
@@ -147,9 +166,7 @@ pub fn hidden_rules(events: &[Event], book: &RuleBook, inputs: &[InputSummary]) 
             event,
             inputs,
             "inbox_rule.hidden",
-            title,
             Severity::Critical,
-            &attack,
             format!(
                 "Inbox rule {shown} was created on {mailbox} at {} ({}) and never removed in the audit log, but the Get-InboxRule dump ({}) does not list it",
                 event.time.map(format_utc).unwrap_or_default(),
@@ -203,9 +220,7 @@ pub fn hidden_rules(events: &[Event], book: &RuleBook, inputs: &[InputSummary]) 
             e,
             inputs,
             "inbox_rule.hidden",
-            title,
             Severity::Critical,
-            &attack,
             format!(
                 "An inbox rule on {} was {what}",
                 e.user.as_deref().unwrap_or("(unknown mailbox)")

@@ -1,6 +1,7 @@
-//! Analyzers: detections that need state or joins across events (design.md section 1), written
-//! in Rust. Each takes the resolved events (and the data rules' findings where it builds on
-//! them) and returns findings of its own.
+//! Analyzers: detections that need state or joins across events, written in Rust. Each declares
+//! the rule ids it makes (their catalogue entries, in `rules/*.yml`, name it as `analyzer:`),
+//! takes the resolved events and the findings made before it, and returns findings of its own.
+//! `analysis.rs` runs them in the order of [`all`].
 
 pub mod forwarding;
 pub mod inbox_rules;
@@ -10,27 +11,63 @@ pub mod signin;
 use crate::event::Event;
 use crate::finding::{Evidence, Finding, Indicators, Severity};
 use crate::ingest::InputSummary;
+use crate::tenant::Tenant;
 
-/// A finding about one event, for analyzers.
+/// Thresholds of the analyzers (the configuration file sets them).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub signin: signin::SigninOptions,
+    pub mail: sent_items::SentItemsOptions,
+}
+
+/// What every analyzer sees.
+pub struct Context<'a> {
+    pub events: &'a [Event],
+    pub inputs: &'a [InputSummary],
+    pub tenant: &'a Tenant,
+    pub options: &'a Options,
+}
+
+/// A detection written in Rust.
+pub trait Analyzer: Sync {
+    /// The name catalogue entries give as `analyzer:`.
+    fn name(&self) -> &'static str;
+    /// Every rule id this analyzer can make.
+    fn rules(&self) -> &'static [&'static str];
+    /// Adds what this analyzer knows to earlier findings (an inbox rule's fate).
+    fn annotate(&self, _cx: &Context<'_>, _findings: &mut [Finding]) {}
+    /// New findings, given those made before.
+    fn run(&self, cx: &Context<'_>, prior: &[Finding]) -> Vec<Finding>;
+}
+
+/// Every analyzer, in the order they run: later ones build on earlier ones' findings.
+pub fn all() -> &'static [&'static dyn Analyzer] {
+    &[
+        &inbox_rules::InboxRules,
+        &signin::Signins,
+        &sent_items::Mail,
+        &forwarding::SharedDestinations,
+    ]
+}
+
+/// A finding about one event, for analyzers. Its title and ATT&CK ids come from the catalogue.
 pub(crate) fn finding_for(
     event: &Event,
     inputs: &[InputSummary],
     rule: &str,
-    title: &str,
     severity: Severity,
-    attack: &[&str],
     summary: String,
 ) -> Finding {
     Finding {
         id: String::new(),
         rule: rule.to_string(),
-        title: title.to_string(),
+        title: String::new(),
         severity,
         user: event.user.as_deref().map(str::to_owned),
         actor: event.actor.as_deref().map(str::to_owned),
         time: event.time,
         summary,
-        attack: attack.iter().map(|s| s.to_string()).collect(),
+        attack: Vec::new(),
         evidence: vec![evidence(event, inputs)],
         fields: Default::default(),
         indicators: Indicators::of(event),

@@ -1278,6 +1278,30 @@ struct ViewState {
     sent_note: Option<String>,
 }
 
+/// The analyzer of mail that left the mailbox and of mailbox activity.
+pub struct Mail;
+
+impl super::Analyzer for Mail {
+    fn name(&self) -> &'static str {
+        "mail"
+    }
+
+    fn rules(&self) -> &'static [&'static str] {
+        &[
+            MISSING,
+            DELETED,
+            SCAM_SUBJECT,
+            BURST,
+            MASS_DELETE,
+            ITEMS_ACCESSED,
+        ]
+    }
+
+    fn run(&self, cx: &super::Context<'_>, prior: &[Finding]) -> Vec<Finding> {
+        analyze_with(cx.events, cx.inputs, cx.tenant, prior, &cx.options.mail)
+    }
+}
+
 /// Every finding of this module, with the default thresholds.
 pub fn analyze(
     events: &[Event],
@@ -1531,9 +1555,7 @@ fn sent_findings(ctx: &Ctx, views: &[MessageView], inbound: &Inbound, out: &mut 
             &ctx.events[v.trace[0]],
             ctx.inputs,
             MISSING,
-            "Mail left the account with no Send record or Sent Items copy",
             Severity::Low,
-            &["T1534"],
             format!(
                 "{} messages submitted over SMTP from {ip} on {} days since the trace begins left {mailbox} with no Send record or Sent Items copy: the account's routine relay (an application, scanner or connector), not judged one by one",
                 list.len(),
@@ -1591,9 +1613,7 @@ fn missing_finding(ctx: &Ctx, v: &MessageView, state: &ViewState, inbound: &Inbo
         &ctx.events[v.trace[0]],
         ctx.inputs,
         MISSING,
-        "Mail left the account with no Send record or Sent Items copy",
         severity,
-        &["T1534"],
         format!(
             "{} to {} left {} at {} per the message trace, with {}; {}",
             quote(v.subject.as_deref()),
@@ -1650,9 +1670,7 @@ fn deleted_finding(
         e,
         ctx.inputs,
         DELETED,
-        "Sent mail deleted soon after sending",
         severity,
-        &["T1070.008"],
         format!(
             "{} to {}, sent by {} at {}, was removed ({} from {}) {} later{}",
             quote(v.subject.as_deref()),
@@ -1743,9 +1761,7 @@ fn scam_finding(ctx: &Ctx, v: &MessageView, pattern: &str) -> Finding {
         &ctx.events[anchor],
         ctx.inputs,
         SCAM_SUBJECT,
-        "Mail sent with a fraud subject",
         Severity::Medium,
-        &["T1534", "T1566"],
         format!(
             "{} sent {} to {} at {} (matches the fraud pattern '{pattern}')",
             v.mailbox,
@@ -1819,9 +1835,7 @@ fn deleted_scam_subjects(
                 e,
                 ctx.inputs,
                 SCAM_SUBJECT,
-                "Mail with a fraud subject deleted",
                 Severity::Medium,
-                &["T1070.008", "T1114"],
                 format!(
                     "{} {} '{subject}' from {} in {} at {} (matches the fraud pattern '{pattern}'){}",
                     e.operation,
@@ -2047,9 +2061,7 @@ fn bursts(ctx: &Ctx, views: &[MessageView], out: &mut Vec<Finding>) {
                 &ctx.events[anchor],
                 ctx.inputs,
                 BURST,
-                "Sending burst far above the account's own baseline",
                 severity,
-                &["T1534", "T1566"],
                 format!(
                     "{mailbox} sent {} to {} external recipients {}{}; {}",
                     if current.messages == 1 {
@@ -2213,9 +2225,7 @@ fn mass_delete(ctx: &Ctx, out: &mut Vec<Finding>) {
                 first,
                 ctx.inputs,
                 MASS_DELETE,
-                "Mass deletion of mail",
                 severity,
-                &["T1070.008", "T1485"],
                 format!(
                     "{sum} mail items deleted from {mailbox} between {} and {} ({}){}",
                     format_utc(start),
@@ -2400,13 +2410,7 @@ fn access_finding(
         first,
         ctx.inputs,
         ITEMS_ACCESSED,
-        if hostile {
-            "Mail items accessed from attacker indicators"
-        } else {
-            "Mail items accessed far above the account's baseline"
-        },
         severity,
-        &["T1114.002"],
         format!(
             "{bound} mail items bound in {binds} record(s){} in {mailbox} between {} and {}{}{}",
             if syncs > 0 {

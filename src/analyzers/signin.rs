@@ -242,6 +242,34 @@ fn place(loc: &Location) -> String {
     }
 }
 
+/// Sign-in baselines and anomalies.
+pub struct Signins;
+
+impl super::Analyzer for Signins {
+    fn name(&self) -> &'static str {
+        "signin"
+    }
+
+    fn rules(&self) -> &'static [&'static str] {
+        &[
+            "signin.password-spray",
+            "signin.brute-force-success",
+            "signin.mfa-fatigue",
+            "signin.new-country",
+            "signin.new-ip",
+            "signin.impossible-travel",
+            "signin.legacy-auth",
+            "signin.suspicious-user-agent",
+            "signin.risky",
+            "signin.unseen-ip-mailbox-access",
+        ]
+    }
+
+    fn run(&self, cx: &super::Context<'_>, _prior: &[Finding]) -> Vec<Finding> {
+        analyze(cx.events, cx.inputs, &cx.options.signin)
+    }
+}
+
 /// Every sign-in finding.
 pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOptions) -> Vec<Finding> {
     let auths = auths(events);
@@ -351,9 +379,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
             &events[anchor],
             inputs,
             "signin.password-spray",
-            "Password spray",
             Severity::Medium,
-            &["T1110.003"],
             format!(
                 "{ip} failed to sign in as {} accounts between {} and {}{}",
                 targets.len(),
@@ -404,9 +430,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                 &events[s.event],
                 inputs,
                 "signin.brute-force-success",
-                "Successful sign-in from a password-spray source",
                 Severity::High,
-                &["T1110.003", "T1078.004"],
                 format!(
                     "{} signed in successfully from {ip}, which failed against {} accounts between {} and {}",
                     s.user,
@@ -461,9 +485,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                     e,
                     inputs,
                     "signin.brute-force-success",
-                    "Successful sign-in after repeated failures",
                     Severity::High,
-                    &["T1110.001", "T1078.004"],
                     format!(
                         "{user} signed in from {} after {} failed attempts within the hour",
                         a.ip.map(|i| i.to_string())
@@ -483,9 +505,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                     e,
                     inputs,
                     "signin.mfa-fatigue",
-                    "MFA prompts denied repeatedly, then a sign-in",
                     Severity::Medium,
-                    &["T1621"],
                     format!(
                         "{user} denied or ignored {} MFA prompts between {} and {}, then a sign-in succeeded from {}",
                         recent_denials.len(),
@@ -528,9 +548,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                             e,
                             inputs,
                             "signin.new-country",
-                            "Sign-in from a new country",
                             severity,
-                            &["T1078.004"],
                             format!(
                                 "{user} signed in from {} ({}) for the first time{}",
                                 place(loc.unwrap_or(&Location::default())),
@@ -569,9 +587,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                         e,
                         inputs,
                         "signin.new-ip",
-                        "Sign-in from a new address",
                         Severity::Low,
-                        &["T1078.004"],
                         format!(
                             "{user} signed in from {ip} ({}), an address and network not seen for this account before",
                             loc.map(place).unwrap_or_else(|| "location unknown".into())
@@ -616,9 +632,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                             e,
                             inputs,
                             "signin.impossible-travel",
-                            "Impossible travel",
                             Severity::High,
-                            &["T1078.004"],
                             format!(
                                 "{user} signed in from {} ({}) at {} and from {} ({}) at {}: {:.0} km in {:.1} h ({:.0} km/h)",
                                 places.0,
@@ -695,9 +709,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                         e,
                         inputs,
                         "signin.legacy-auth",
-                        "Legacy authentication",
                         Severity::Medium,
-                        &["T1078.004"],
                         format!(
                             "{user} signed in with {label} from {}: legacy protocols skip MFA and Conditional Access",
                             a.ip.map(|i| i.to_string()).unwrap_or_default()
@@ -723,9 +735,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                     e,
                     inputs,
                     "signin.suspicious-user-agent",
-                    "Sign-in from a script or attack tool",
                     severity,
-                    &["T1078.004"],
                     format!(
                         "{user} signed in from {} with user agent '{}'",
                         a.ip.map(|i| i.to_string()).unwrap_or_default(),
@@ -758,9 +768,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
                     e,
                     inputs,
                     "signin.risky",
-                    "Entra ID Protection flagged the sign-in",
                     severity,
-                    &["T1078.004"],
                     format!(
                         "Entra rated a sign-in of {user} from {} as risky (during sign-in: {}, aggregated: {}, state: {})",
                         a.ip.map(|i| i.to_string()).unwrap_or_default(),
@@ -838,9 +846,7 @@ pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOption
             e,
             inputs,
             "signin.unseen-ip-mailbox-access",
-            "Mailbox used from an address that never signed in",
             Severity::High,
-            &["T1550.004", "T1539"],
             format!(
                 "{} ({}) from {ip}, an address from which {user} never signed in: a replayed token or session",
                 e.operation,

@@ -84,7 +84,7 @@ impl Default for IngestOptions {
 }
 
 /// What was found and read in one input: the `inputs[]` entry of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct InputSummary {
     pub path: String,
     pub sha256: String,

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::{Display, Report, Reporter};
 use crate::finding::{Finding, Severity};
+use crate::rules::Narrative;
 use crate::timeline::Entry;
 use crate::window::{Account, Verdict, Window};
 
@@ -805,7 +806,7 @@ fn case(
             .zip(f.time)
             .is_some_and(|(w, t)| t >= w.start && t <= w.end)
     };
-    let mut groups: BTreeMap<&'static str, Vec<&Finding>> = BTreeMap::new();
+    let mut groups: BTreeMap<Option<&str>, Vec<&Finding>> = BTreeMap::new();
     for f in findings_of(report, &a.user) {
         let someone_else = f.actor.as_deref().is_some_and(|actor| {
             actor != a.user
@@ -819,7 +820,8 @@ fn case(
             continue;
         }
         if f.severity >= Severity::Medium || in_window(f) {
-            groups.entry(activity(&f.rule)).or_default().push(f);
+            let text = activity(report, &f.rule).map(|n| n.text.as_str());
+            groups.entry(text).or_default().push(f);
         }
     }
     let mut did: Vec<(Option<DateTime<Utc>>, Sentence)> = groups
@@ -832,7 +834,7 @@ fn case(
             (
                 began,
                 Sentence {
-                    text: activity_sentence(kind, &fs),
+                    text: activity_sentence(report, kind, &fs),
                     refs,
                 },
             )
@@ -851,156 +853,63 @@ fn case(
     }
 }
 
-/// The plain-words activity a rule's findings belong to.
-fn activity(rule: &str) -> &'static str {
-    match rule {
-        "signin.password-spray" | "signin.brute-force-success" => "a-spray",
-        "signin.mfa-fatigue" => "b-mfa-fatigue",
-        "signin.impossible-travel" | "signin.new-country" | "signin.new-ip" | "signin.risky" => {
-            "c-places"
-        }
-        "signin.legacy-auth" => "d-legacy",
-        "signin.suspicious-user-agent" => "e-tools",
-        "signin.unseen-ip-mailbox-access" => "f-token",
-        "persistence.app-consent" => "g-consent",
-        "persistence.mfa-method" => "h-mfa-method",
-        "persistence.password-change" => "i-password",
-        "persistence.admin-role" => "j-admin",
-        "persistence.signature-change" | "persistence.profile-change" => "k-profile",
-        "inbox_rule.hidden" => "m-hidden-rules",
-        r if r.starts_with("inbox_rule.") => "l-rules",
-        r if r.starts_with("forwarding.") => "n-forwarding",
-        "sent_items.missing" | "sent_items.deleted" => "o-sent-hidden",
-        r if r.starts_with("sent_items.") => "p-sent",
-        "mailbox.items-accessed" => "q-read",
-        "mailbox.mass-delete" => "r-delete",
-        "mailbox.permission" => "s-permission",
-        "mailbox.protocol-enabled" => "t-protocol",
-        "audit.tampering" => "u-audit",
-        _ => "z-other",
-    }
+/// The case-story sentence of a rule's findings (catalogue `narrative`), if it has one.
+fn activity<'c>(report: &Report<'c>, rule: &str) -> Option<&'c Narrative> {
+    report.catalogue.get(rule)?.spec.narrative.as_ref()
 }
 
-fn activity_sentence(kind: &str, fs: &[&Finding]) -> String {
-    let values = |key: &str| -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+/// One sentence for a group of findings told together: the narrative's text, the values of its
+/// listed field, and any addendum; findings of rules without a narrative are named by title.
+fn activity_sentence(report: &Report<'_>, text: Option<&str>, fs: &[&Finding]) -> String {
+    let narratives: Vec<&Narrative> = fs
+        .iter()
+        .filter_map(|f| activity(report, &f.rule))
+        .collect();
+    let Some(text) = text else {
+        let mut titles: Vec<String> = Vec::new();
+        for f in fs {
+            if !titles.contains(&f.title) {
+                titles.push(f.title.clone());
+            }
+        }
+        return format!("{}.", titles.join("; "));
+    };
+    let shape = narratives.iter().find(|n| n.list.is_some());
+    let mut items: Vec<String> = Vec::new();
+    if let Some(shape) = shape {
+        let key = shape.list.as_deref().unwrap_or_default();
         for f in fs {
             for v in field_strings(f.fields.get(key)) {
-                if !out.contains(&v) {
-                    out.push(v);
+                if !items.contains(&v) {
+                    items.push(v);
                 }
             }
         }
-        out
-    };
-    let with = |text: &str, items: Vec<String>| {
-        if items.is_empty() {
-            format!("{text}.")
-        } else {
-            format!("{text} ({}).", items.join(", "))
-        }
-    };
-    match kind {
-        "a-spray" => with(
-            "Got in by guessing the password: one internet address tried passwords against many \
-             of the organisation's accounts, then signed in to this one",
-            values("source_ip"),
-        ),
-        "b-mfa-fatigue" => "Sent the user repeated multi-factor authentication prompts until a \
-                            sign-in went through."
-            .into(),
-        "c-places" => {
-            let travel = fs.iter().any(|f| f.rule == "signin.impossible-travel");
-            let mut text = with(
-                "Signed in from places this user had not signed in from before",
-                values("country"),
-            );
-            if travel {
-                text.pop();
-                text.push_str(
-                    ", at times only minutes after a sign-in on another continent \
-                     (\"impossible travel\").",
-                );
+        if shape.quote || shape.empty.is_some() {
+            for item in &mut items {
+                *item = match &shape.empty {
+                    Some(empty) if item.trim().is_empty() || item == "(empty)" => empty.clone(),
+                    _ if shape.quote => format!("'{item}'"),
+                    _ => item.clone(),
+                };
             }
-            text
-        }
-        "d-legacy" => with(
-            "Used older sign-in methods that bypass multi-factor authentication",
-            values("client_app"),
-        ),
-        "e-tools" => with(
-            "Signed in with scripts or tools rather than an ordinary browser or mail app",
-            values("user_agent")
-                .into_iter()
-                .map(|u| {
-                    if u.trim().is_empty() || u == "(empty)" {
-                        "no user agent at all".to_string()
-                    } else {
-                        format!("'{u}'")
-                    }
-                })
-                .collect(),
-        ),
-        "f-token" => "Read mail from an internet address that never signed in, which indicates \
-                      that a stolen session token was reused."
-            .into(),
-        "g-consent" => with(
-            "Gave an application lasting access to the account",
-            values("app"),
-        ),
-        "h-mfa-method" => "Added or changed the account's multi-factor authentication methods, \
-                           which would let the attacker sign in again later."
-            .into(),
-        "i-password" => "Changed the account's password.".into(),
-        "j-admin" => "Gave the account administrator rights.".into(),
-        "k-profile" => "Changed the account's email signature or profile, a way to plant false \
-                        contact or bank details in outgoing mail."
-            .into(),
-        "l-rules" => with(
-            "Created inbox rules that hide, delete, mark as read or redirect incoming mail",
-            values("rule_name")
-                .into_iter()
-                .map(|n| {
-                    if n.trim().is_empty() {
-                        "a rule with no name".to_string()
-                    } else {
-                        format!("'{n}'")
-                    }
-                })
-                .collect(),
-        ),
-        "m-hidden-rules" => "Hid inbox rules so that they do not appear in Outlook or in the \
-                             administrators' list of rules."
-            .into(),
-        "n-forwarding" => with(
-            "Had the user's mail forwarded to other addresses",
-            values("forward_to"),
-        ),
-        "o-sent-hidden" => "Sent email as the user and removed it from the Sent Items folder, so \
-                            that the user would not see it."
-            .into(),
-        "p-sent" => {
-            "Sent email as the user with payment or urgency subjects, or in a burst.".into()
-        }
-        "q-read" => "Opened and read mail in the mailbox.".into(),
-        "r-delete" => "Deleted mail in bulk.".into(),
-        "s-permission" => "Gave other accounts access to the mailbox or its folders.".into(),
-        "t-protocol" => {
-            "Switched on older mail protocols (IMAP, POP or EWS) for the mailbox.".into()
-        }
-        "u-audit" => "Switched off or weakened audit logging, or tried to, which would hide \
-                      further activity."
-            .into(),
-        _ => {
-            let mut titles: Vec<String> = Vec::new();
-            for f in fs {
-                if !titles.contains(&f.title) {
-                    titles.push(f.title.clone());
-                }
-            }
-            format!("{}.", titles.join("; "))
         }
     }
+    let mut sentence = if items.is_empty() {
+        text.to_string()
+    } else {
+        format!("{text} ({})", items.join(", "))
+    };
+    let mut addenda: Vec<&str> = narratives
+        .iter()
+        .filter_map(|n| n.addendum.as_deref())
+        .collect();
+    addenda.dedup();
+    for a in addenda {
+        sentence.push_str(a);
+    }
+    sentence.push('.');
+    sentence
 }
 
 /// Events per time slot across the suspect window: attacker-address events in red, the rest in

@@ -61,6 +61,7 @@ use crate::diag::Diagnostic;
 use crate::finding::{Finding, Severity};
 use crate::ingest::InputSummary;
 use crate::inspect::Tool;
+use crate::rules::Catalogue;
 
 /// The JSON report, schema `uala.report/1`.
 #[derive(Debug, Serialize)]
@@ -83,6 +84,9 @@ pub struct Report<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub geoip: &'a [crate::geoip::DatabaseInfo],
     pub summary: Summary,
+    /// The rule catalogue, for descriptions, narratives and limitations.
+    #[serde(skip)]
+    pub catalogue: &'a Catalogue,
 }
 
 #[derive(Debug, Serialize)]
@@ -92,7 +96,11 @@ pub struct Summary {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(analysis: &'a Analysis, generated_at: DateTime<Utc>) -> Report<'a> {
+    pub fn new(
+        analysis: &'a Analysis,
+        catalogue: &'a Catalogue,
+        generated_at: DateTime<Utc>,
+    ) -> Report<'a> {
         let mut findings = BTreeMap::new();
         for s in Severity::ALL {
             findings.insert(
@@ -128,16 +136,17 @@ impl<'a> Report<'a> {
             accounts: &analysis.accounts,
             findings: &analysis.findings,
             timeline: &analysis.timeline,
-            limitations: limitations(analysis),
+            limitations: limitations(analysis, catalogue),
             geoip: &analysis.geoip,
             summary: Summary { findings, accounts },
+            catalogue,
         }
     }
 }
 
 /// What the evidence could not show: missing kinds of evidence, inputs that were not read, and
 /// checks that had nothing to compare with.
-pub fn limitations(analysis: &Analysis) -> Vec<String> {
+pub fn limitations(analysis: &Analysis, catalogue: &Catalogue) -> Vec<String> {
     use crate::event::SourceKind;
     let inputs = &analysis.ingested.inputs;
     let has = |k: SourceKind| {
@@ -192,19 +201,17 @@ pub fn limitations(analysis: &Analysis) -> Vec<String> {
     if unsupported > 0 {
         out.push(format!("{unsupported} file(s) were not in a recognised format and were not analysed (listed in the inputs)."));
     }
-    if analysis
-        .findings
-        .iter()
-        .any(|f| f.fields.get("baseline") == Some(&serde_json::Value::Bool(false)))
-    {
-        out.push("Some accounts had no sign-in history before the suspicious activity; their first-seen countries were judged against the tenant and reported at low severity.".into());
-    }
-    if analysis
-        .findings
-        .iter()
-        .any(|f| f.fields.get("throttled") == Some(&serde_json::Value::Bool(true)))
-    {
-        out.push("MailItemsAccessed auditing was throttled: mail access after the throttling point was not logged, so every item of that mailbox must be treated as possibly read.".into());
+    // What findings reveal, as their catalogue entries word it.
+    for rule in &catalogue.rules {
+        for note in &rule.spec.limitations {
+            let shown = analysis
+                .findings
+                .iter()
+                .any(|f| f.rule == rule.spec.id && f.fields.get(&note.field) == Some(&note.equals));
+            if shown && !out.contains(&note.text) {
+                out.push(note.text.clone());
+            }
+        }
     }
     if analysis
         .ingested

@@ -95,21 +95,32 @@ pub fn document(report: &Report<'_>) -> Value {
     let descriptors: Vec<Value> = rules
         .iter()
         .map(|(id, (f, severity))| {
+            // The catalogue's one title and ATT&CK set, whichever finding came first.
+            let entry = report.catalogue.get(id).map(|r| &r.spec);
+            let family = entry.map_or_else(|| f.family(), |e| e.family());
             let mut tags = vec![
                 "security".to_string(),
                 "m365".to_string(),
-                f.family().to_string(),
+                family.to_string(),
             ];
-            tags.extend(f.attack.iter().map(|t| format!("attack:{t}")));
-            json!({
+            let attack = entry.map_or(&f.attack, |e| &e.attack);
+            tags.extend(attack.iter().map(|t| format!("attack:{t}")));
+            let mut descriptor = json!({
                 "id": id,
-                "shortDescription": {"text": f.title},
+                "shortDescription": {"text": entry.map_or(&f.title, |e| &e.title)},
                 "defaultConfiguration": {"level": level(*severity)},
                 "properties": {
                     "security-severity": security_severity(*severity),
                     "tags": tags,
                 },
-            })
+            });
+            if let Some(e) = entry {
+                descriptor["fullDescription"] = json!({"text": e.description.trim()});
+                if !e.proves.is_empty() {
+                    descriptor["help"] = json!({"text": e.proves.trim()});
+                }
+            }
+            descriptor
         })
         .collect();
 

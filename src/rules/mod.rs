@@ -1,27 +1,33 @@
-//! Single-event rules as data (design.md sections 1 and 4).
+//! The rule catalogue (docs/rules.md): every rule id uala can report, with its metadata, and
+//! the engine of the single-event rules that are data.
 //!
-//! Rules are YAML documents (format in docs/rules.md) embedded in the binary from `rules/`, and
-//! extendable with `--rules DIR`. Each names the source kinds and operations it applies to, a
-//! condition, severity escalations, the fields it reports, and examples that must fire and
-//! must stay quiet. Rules compile once; events are routed to rules by (source, operation) and
-//! evaluated in parallel over chunks of events; the findings are then put in the report's total
-//! order, so output never depends on the thread count.
+//! Each rule is a YAML document embedded in the binary from `rules/` and extendable with
+//! `--rules DIR`. A data rule names the source kinds and operations it applies to, a
+//! condition, severity escalations and the fields it reports; an analyzer entry names the Rust
+//! analyzer that makes its findings. Both carry the title, ATT&CK ids, what a finding proves,
+//! remediation, the report's narrative and examples that must fire and must stay quiet. Data
+//! rules compile once; events are routed to them by (source, operation) and evaluated in
+//! parallel over chunks of events; findings are then put in the report's total order, so output
+//! never depends on the thread count.
 
 pub mod condition;
+pub mod doc;
+mod selftest;
+pub mod spec;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::event::{Event, Provenance, SourceKind};
+use crate::event::{Event, SourceKind};
 use crate::finding::{Evidence, Finding, Indicators, Severity};
 use crate::ingest::InputSummary;
 use crate::tenant::{Tenant, is_system_actor};
-use condition::{Condition, ConditionSpec, Lists, OneOrMany, field_values};
+use condition::{Condition, Lists, field_values};
+pub use spec::{Example, Narrative, RuleSpec, SystemActors};
 
 /// Problems with rule files: fatal for the run (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -38,131 +44,105 @@ pub enum RuleError {
     },
 }
 
-/// What a rule does with changes made by the system itself (design.md section 8).
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SystemActors {
-    /// Report at most `low`.
-    #[default]
-    CapLow,
-    /// Not a finding at all.
-    Ignore,
-}
-
-/// A rule as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSpec {
-    pub id: String,
-    pub title: String,
-    pub description: String,
-    pub severity: Severity,
-    #[serde(default)]
-    pub attack: Vec<String>,
-    pub sources: Vec<SourceKind>,
-    /// Operations (case-insensitive, a trailing period ignored); empty means any.
-    #[serde(default)]
-    pub operations: Vec<String>,
-    #[serde(rename = "match")]
-    pub condition: ConditionSpec,
-    #[serde(default)]
-    pub severity_when: Vec<SeverityWhen>,
-    #[serde(default)]
-    pub system_actors: SystemActors,
-    pub summary: String,
-    #[serde(default)]
-    pub fields: BTreeMap<String, FieldSpec>,
-    pub examples: Examples,
-    #[serde(default)]
-    pub references: Vec<String>,
-}
-
-/// Where a reported field comes from: the first of several references that has a value, or
-/// (`all:`) the values of every reference.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum FieldSpec {
-    All { all: Vec<String> },
-    First(OneOrMany),
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeverityWhen {
-    pub severity: Severity,
-    #[serde(rename = "if")]
-    pub condition: ConditionSpec,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Examples {
-    pub fire: Vec<Example>,
-    pub quiet: Vec<Example>,
-}
-
-/// A record as an export holds it, with its kind; normalized by the real ingest code.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Example {
-    #[serde(default)]
-    pub note: String,
-    pub kind: SourceKind,
-    pub record: Value,
-}
-
-/// A compiled rule.
+/// One catalogue entry: its metadata, where it came from, and for a data rule its compiled
+/// condition.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub spec: RuleSpec,
     /// Where the rule came from (`builtin:forwarding.yml` or a path).
     pub origin: String,
+    /// `None` for an analyzer's entry.
+    compiled: Option<Compiled>,
+}
+
+#[derive(Debug, Clone)]
+struct Compiled {
     condition: Condition,
     severity_when: Vec<(Severity, Condition)>,
 }
 
 impl Rule {
     fn compile(spec: RuleSpec, origin: String, lists: &Lists) -> Result<Rule, RuleError> {
-        let condition = Condition::compile(&spec.condition, lists, &spec.id)?;
-        let severity_when = spec
-            .severity_when
-            .iter()
-            .map(|w| {
-                Ok((
-                    w.severity,
-                    Condition::compile(&w.condition, lists, &spec.id)?,
-                ))
-            })
-            .collect::<Result<_, RuleError>>()?;
+        let invalid = |message: &str| RuleError::Invalid {
+            rule: spec.id.clone(),
+            message: message.into(),
+        };
         if spec.examples.fire.is_empty() || spec.examples.quiet.is_empty() {
-            return Err(RuleError::Invalid {
-                rule: spec.id.clone(),
-                message: "needs at least one example that fires and one that stays quiet".into(),
-            });
+            return Err(invalid(
+                "needs at least one example that fires and one that stays quiet",
+            ));
         }
+        for example in spec.examples.fire.iter().chain(&spec.examples.quiet) {
+            let single = example.kind.is_some() && example.record.is_some();
+            let partial = example.kind.is_some() != example.record.is_some();
+            if partial || single == example.is_sequence() {
+                return Err(invalid(
+                    "an example gives either `kind` and `record`, or `records`",
+                ));
+            }
+        }
+        let compiled = match (&spec.analyzer, &spec.condition) {
+            (None, Some(condition)) => Some(Compiled {
+                condition: Condition::compile(condition, lists, &spec.id)?,
+                severity_when: spec
+                    .severity_when
+                    .iter()
+                    .map(|w| {
+                        Ok((
+                            w.severity,
+                            Condition::compile(&w.condition, lists, &spec.id)?,
+                        ))
+                    })
+                    .collect::<Result<_, RuleError>>()?,
+            }),
+            (Some(_), None) => {
+                if !spec.severity_when.is_empty() || !spec.operations.is_empty() {
+                    return Err(invalid(
+                        "an analyzer's entry has no operations or severity_when",
+                    ));
+                }
+                if spec
+                    .examples
+                    .fire
+                    .iter()
+                    .chain(&spec.examples.quiet)
+                    .any(|e| !e.is_sequence())
+                {
+                    return Err(invalid("an analyzer's examples are sequences (`records`)"));
+                }
+                None
+            }
+            (None, None) => return Err(invalid("needs `match` (or `analyzer`)")),
+            (Some(_), Some(_)) => return Err(invalid("has both `match` and `analyzer`")),
+        };
         Ok(Rule {
             spec,
             origin,
-            condition,
-            severity_when,
+            compiled,
         })
     }
 
-    /// The finding this rule makes of `event`, if any.
+    /// Is this a data rule (as opposed to an analyzer's entry)?
+    pub fn is_data(&self) -> bool {
+        self.compiled.is_some()
+    }
+
+    /// The finding this rule makes of `event`, if any (always `None` for an analyzer's entry).
     pub fn apply(
         &self,
         event: &Event,
         tenant: &Tenant,
         inputs: &[InputSummary],
     ) -> Option<Finding> {
-        if !self.spec.sources.contains(&event.source) || !self.condition.eval(event, tenant) {
+        let compiled = self.compiled.as_ref()?;
+        if !self.spec.sources.contains(&event.source) || !compiled.condition.eval(event, tenant) {
             return None;
         }
         let system = event.actor.as_deref().is_some_and(is_system_actor);
         if system && self.spec.system_actors == SystemActors::Ignore {
             return None;
         }
-        let mut severity = self
+        let mut severity = compiled
             .severity_when
             .iter()
             .find(|(_, c)| c.eval(event, tenant))
@@ -172,10 +152,7 @@ impl Rule {
         }
         let mut fields = BTreeMap::new();
         for (name, spec) in &self.spec.fields {
-            let (refs, union) = match spec {
-                FieldSpec::All { all } => (all.clone(), true),
-                FieldSpec::First(refs) => (refs.clone().into_vec(), false),
-            };
+            let (refs, union) = spec.refs();
             let mut values: Vec<String> = Vec::new();
             for r in refs {
                 for v in field_values(event, &r) {
@@ -273,6 +250,8 @@ fn render(template: &str, fields: &BTreeMap<String, Value>, event: &Event) -> St
 const BUILTIN_RULES: &[(&str, &str)] = &[
     ("forwarding.yml", include_str!("../../rules/forwarding.yml")),
     ("inbox_rule.yml", include_str!("../../rules/inbox_rule.yml")),
+    ("signin.yml", include_str!("../../rules/signin.yml")),
+    ("sent_items.yml", include_str!("../../rules/sent_items.yml")),
     ("mailbox.yml", include_str!("../../rules/mailbox.yml")),
     (
         "persistence.yml",
@@ -317,18 +296,21 @@ pub fn normalize_operation(op: &str) -> String {
     op.trim().trim_end_matches('.').trim().to_lowercase()
 }
 
-/// The loaded, compiled rule catalogue with its routing index.
+/// The loaded catalogue: every entry in id order, with the data rules' routing index.
 #[derive(Debug, Clone)]
-pub struct RuleSet {
+pub struct Catalogue {
     pub rules: Vec<Rule>,
+    /// Rule families in the order their rule files are read (design.md section 4's order for
+    /// the built-in ones): JUnit cases and the documentation follow it.
+    families: Vec<String>,
     by_operation: HashMap<(SourceKind, String), Vec<usize>>,
     any_operation: HashMap<SourceKind, Vec<usize>>,
 }
 
-impl RuleSet {
+impl Catalogue {
     /// The embedded rules, plus every `*.yml`/`*.yaml` in `extra` (a rule with the id of an
     /// embedded one replaces it).
-    pub fn load(extra: Option<&Path>) -> Result<RuleSet, RuleError> {
+    pub fn load(extra: Option<&Path>) -> Result<Catalogue, RuleError> {
         let mut files: Vec<(String, String)> = Vec::new();
         if let Some(dir) = extra {
             let io = |e| RuleError::Io {
@@ -349,24 +331,24 @@ impl RuleSet {
                 files.push((path.display().to_string(), text));
             }
         }
-        RuleSet::from_texts(true, &files)
+        Catalogue::from_texts(true, &files)
     }
 
     /// Rules from rule-file texts given as (origin, text), after the embedded ones when
     /// `builtin`; a later rule with the id of an earlier one replaces it. This is the whole
     /// loader apart from reading the directory (the rule-loader fuzz target drives it).
-    pub fn from_texts(builtin: bool, files: &[(String, String)]) -> Result<RuleSet, RuleError> {
+    pub fn from_texts(builtin: bool, files: &[(String, String)]) -> Result<Catalogue, RuleError> {
         let lists = builtin_lists();
         let mut rules: Vec<Rule> = Vec::new();
         if builtin {
             for (file, text) in BUILTIN_RULES {
-                for spec in parse_rule_file(file, text)? {
+                for spec in spec::parse_rule_file(file, text)? {
                     rules.push(Rule::compile(spec, format!("builtin:{file}"), &lists)?);
                 }
             }
         }
         for (origin, text) in files {
-            for spec in parse_rule_file(origin, text)? {
+            for spec in spec::parse_rule_file(origin, text)? {
                 let rule = Rule::compile(spec, origin.clone(), &lists)?;
                 match rules.iter_mut().find(|r| r.spec.id == rule.spec.id) {
                     Some(existing) => *existing = rule,
@@ -374,14 +356,20 @@ impl RuleSet {
                 }
             }
         }
-        Ok(RuleSet::index(rules))
+        Ok(Catalogue::index(rules))
     }
 
-    fn index(mut rules: Vec<Rule>) -> RuleSet {
+    fn index(mut rules: Vec<Rule>) -> Catalogue {
+        let mut families: Vec<String> = Vec::new();
+        for rule in &rules {
+            if !families.iter().any(|f| f == rule.spec.family()) {
+                families.push(rule.spec.family().to_string());
+            }
+        }
         rules.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
         let mut by_operation: HashMap<(SourceKind, String), Vec<usize>> = HashMap::new();
         let mut any_operation: HashMap<SourceKind, Vec<usize>> = HashMap::new();
-        for (i, rule) in rules.iter().enumerate() {
+        for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.is_data()) {
             for &source in &rule.spec.sources {
                 if rule.spec.operations.is_empty() {
                     any_operation.entry(source).or_default().push(i);
@@ -394,14 +382,25 @@ impl RuleSet {
                 }
             }
         }
-        RuleSet {
+        Catalogue {
             rules,
+            families,
             by_operation,
             any_operation,
         }
     }
 
-    /// The attribute keys the rules read: condition fields, reported fields and summary
+    /// The rule families, in the order of the rule files.
+    pub fn families(&self) -> &[String] {
+        &self.families
+    }
+
+    /// The data rules, in id order.
+    pub fn data_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.is_data())
+    }
+
+    /// The attribute keys the data rules read: condition fields, reported fields and summary
     /// placeholders (`@` pseudo-fields are left out; those reading attributes read ones the
     /// field plan keeps by prefix).
     pub fn referenced_fields(&self) -> std::collections::BTreeSet<String> {
@@ -413,15 +412,15 @@ impl RuleSet {
             }
         };
         for rule in &self.rules {
-            rule.condition.fields(&mut add);
-            for (_, c) in &rule.severity_when {
+            let Some(compiled) = &rule.compiled else {
+                continue;
+            };
+            compiled.condition.fields(&mut add);
+            for (_, c) in &compiled.severity_when {
                 c.fields(&mut add);
             }
             for spec in rule.spec.fields.values() {
-                match spec {
-                    FieldSpec::All { all } => all.iter().for_each(|f| add(f)),
-                    FieldSpec::First(refs) => refs.clone().into_vec().iter().for_each(|f| add(f)),
-                }
+                spec.refs().0.iter().for_each(|f| add(f));
             }
             let mut rest = rule.spec.summary.as_str();
             while let Some(open) = rest.find('{') {
@@ -437,10 +436,34 @@ impl RuleSet {
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.spec.id == id)
+        self.rules
+            .binary_search_by(|r| r.spec.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.rules[i])
     }
 
-    /// Every finding the rules make of `events`, unordered.
+    /// Gives every finding its rule's one title and ATT&CK set; returns the rule ids of
+    /// findings that have no catalogue entry (a defect: every id must be catalogued).
+    pub fn describe(&self, findings: &mut [Finding]) -> Vec<String> {
+        let mut unknown: Vec<String> = Vec::new();
+        for f in findings {
+            match self.get(&f.rule) {
+                Some(rule) => {
+                    if f.title != rule.spec.title {
+                        f.title.clone_from(&rule.spec.title);
+                    }
+                    if f.attack != rule.spec.attack {
+                        f.attack.clone_from(&rule.spec.attack);
+                    }
+                }
+                None if !unknown.contains(&f.rule) => unknown.push(f.rule.clone()),
+                None => {}
+            }
+        }
+        unknown
+    }
+
+    /// Every finding the data rules make of `events`, unordered.
     pub fn evaluate(
         &self,
         events: &[Event],
@@ -451,7 +474,7 @@ impl RuleSet {
             .par_chunks(4096)
             .flat_map_iter(|chunk| {
                 let mut found = Vec::new();
-                let mut key = (crate::event::SourceKind::Ual, String::new());
+                let mut key = (SourceKind::Ual, String::new());
                 for event in chunk {
                     // One buffer per chunk: routing is a lookup per event and must not allocate.
                     key.0 = event.source;
@@ -473,63 +496,10 @@ impl RuleSet {
             .collect()
     }
 
-    /// Runs every rule's examples; returns one line per failure.
+    /// Runs the data rules' one-record examples; returns one line per failure. (Sequences are
+    /// run through the whole analysis by `analysis::self_test`.)
     pub fn self_test(&self) -> Vec<String> {
-        let tenant = example_tenant();
-        let mut failures = Vec::new();
-        for rule in &self.rules {
-            for (want_fire, examples) in [
-                (true, &rule.spec.examples.fire),
-                (false, &rule.spec.examples.quiet),
-            ] {
-                for (n, example) in examples.iter().enumerate() {
-                    let what = if want_fire { "fire" } else { "quiet" };
-                    let Value::Object(record) = &example.record else {
-                        failures.push(format!(
-                            "{}: {what} example {} is not an object",
-                            rule.spec.id,
-                            n + 1
-                        ));
-                        continue;
-                    };
-                    let prov = Provenance {
-                        input: 0,
-                        line: 1,
-                        record: 1,
-                    };
-                    let event = match crate::ingest::normalize_record(example.kind, record, prov) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            failures.push(format!(
-                                "{}: {what} example {} does not normalize: {e}",
-                                rule.spec.id,
-                                n + 1
-                            ));
-                            continue;
-                        }
-                    };
-                    let routed = rule.spec.operations.is_empty()
-                        || rule.spec.operations.iter().any(|op| {
-                            normalize_operation(op) == normalize_operation(&event.operation)
-                        });
-                    let fired = routed && rule.apply(&event, &tenant, &[]).is_some();
-                    if fired != want_fire {
-                        failures.push(format!(
-                            "{}: {what} example {}{} {}",
-                            rule.spec.id,
-                            n + 1,
-                            if example.note.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" ({})", example.note)
-                            },
-                            if want_fire { "did not fire" } else { "fired" }
-                        ));
-                    }
-                }
-            }
-        }
-        failures
+        selftest::data_rule_examples(self)
     }
 }
 
@@ -543,26 +513,14 @@ pub fn example_tenant() -> Tenant {
     }
 }
 
-fn parse_rule_file(file: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
-    let mut specs = Vec::new();
-    for document in serde_norway::Deserializer::from_str(text) {
-        let spec = RuleSpec::deserialize(document).map_err(|e| RuleError::Yaml {
-            file: file.to_string(),
-            message: e.to_string(),
-        })?;
-        specs.push(spec);
-    }
-    Ok(specs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn builtin_rules_load_and_pass_their_examples() {
-        let rules = RuleSet::load(None).unwrap();
-        assert!(rules.rules.len() >= 15);
+        let rules = Catalogue::load(None).unwrap();
+        assert!(rules.data_rules().count() >= 15);
         let failures = rules.self_test();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
@@ -570,8 +528,25 @@ mod tests {
     #[test]
     fn a_bad_rule_is_an_error() {
         let bad = "id: x\ntitle: t\ndescription: d\nseverity: high\nsources: [ual]\nmatch: {field: a, present: true, equals: b}\nsummary: s\nexamples: {fire: [], quiet: []}\n";
-        let spec = parse_rule_file("bad.yml", bad).unwrap().remove(0);
+        let spec = spec::parse_rule_file("bad.yml", bad).unwrap().remove(0);
         assert!(Rule::compile(spec, "bad.yml".into(), &Lists::new()).is_err());
-        assert!(parse_rule_file("bad.yml", "id: [").is_err());
+        assert!(spec::parse_rule_file("bad.yml", "id: [").is_err());
+    }
+
+    #[test]
+    fn an_entry_is_a_data_rule_or_an_analyzers_never_both() {
+        let record = "{kind: ual, record: {Operation: X}}";
+        let base = format!(
+            "id: x.y\ntitle: t\ndescription: d\nseverity: low\nsources: [ual]\nexamples: {{fire: [{record}], quiet: [{record}]}}\n"
+        );
+        let neither = spec::parse_rule_file("a.yml", &base).unwrap().remove(0);
+        assert!(Rule::compile(neither, "a".into(), &Lists::new()).is_err());
+        let both = format!("{base}analyzer: signin\nmatch: {{field: a, present: true}}\n");
+        let both = spec::parse_rule_file("a.yml", &both).unwrap().remove(0);
+        assert!(Rule::compile(both, "a".into(), &Lists::new()).is_err());
+        // An analyzer's examples must be sequences.
+        let single = format!("{base}analyzer: signin\n");
+        let single = spec::parse_rule_file("a.yml", &single).unwrap().remove(0);
+        assert!(Rule::compile(single, "a".into(), &Lists::new()).is_err());
     }
 }

@@ -32,3 +32,9 @@ pub fn read_tsv(path: &std::path::Path) -> Vec<Vec<String>> {
 pub fn sample_case() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/contoso-bec")
 }
+
+/// The built-in rule catalogue, loaded once.
+pub fn catalogue() -> &'static uala::rules::Catalogue {
+    static CATALOGUE: std::sync::OnceLock<uala::rules::Catalogue> = std::sync::OnceLock::new();
+    CATALOGUE.get_or_init(|| uala::rules::Catalogue::load(None).expect("built-in rules"))
+}
