@@ -34,6 +34,10 @@ sample-regen:
 gen dir size="200MB":
     cargo run --release --example gen_export -- --out {{dir}} --size {{size}}
 
+# A realistic tenant (benign look-alikes plus planted compromises, truth.json) into DIR.
+tenant dir size="1GB" seed="1":
+    cargo run --release -p uala-gen -- --out {{dir}} --size {{size}} --seed {{seed}}
+
 # Criterion benchmarks.
 bench:
     cargo bench
