@@ -8,6 +8,8 @@ use crate::finding::{self, Finding};
 use crate::identity::{self, Directory};
 use crate::ingest::Ingested;
 use crate::rules::Catalogue;
+use crate::infra::Infrastructure;
+use crate::infra::known::Known;
 use crate::tenant::Tenant;
 
 /// Options of the analysis stage.
@@ -18,6 +20,8 @@ pub struct AnalysisOptions {
     /// Tenant name for the report; inferred when `None`.
     pub tenant: Option<String>,
     pub analyzers: analyzers::Options,
+    /// Thresholds of the shared-egress learning.
+    pub infra: crate::infra::InfraOptions,
     /// Rule id → severity, from the configuration file.
     pub severity_overrides: std::collections::BTreeMap<String, crate::finding::Severity>,
     /// User-supplied GeoIP databases.
@@ -32,6 +36,8 @@ pub struct Analysis {
     pub ingested: Ingested,
     pub tenant_name: Option<String>,
     pub tenant: Tenant,
+    /// The tenant's and Microsoft's addresses.
+    pub infra: Infrastructure,
     pub findings: Vec<Finding>,
     pub accounts: Vec<Account>,
     pub timeline: Vec<crate::timeline::Entry>,
@@ -55,15 +61,22 @@ pub fn analyze(
         .tenant
         .clone()
         .or_else(|| crate::ingest::tenant(&ingested.events));
-    let findings = findings(&ingested, catalogue, &tenant, options);
+    let infra = Infrastructure::learn(
+        &ingested.events,
+        &options.analyzers.signin.allow,
+        &options.infra,
+    );
+    let known = Known::build(&ingested.events);
+    let findings = findings(&ingested, catalogue, &tenant, &infra, &known, options);
     let events = &ingested.events;
-    let mut accounts = crate::window::accounts(&findings, events);
+    let mut accounts = crate::window::accounts(&findings, events, &infra, &known);
     crate::remediation::plan(&mut accounts, &findings, catalogue);
     let timeline = crate::timeline::build(events, &findings, &accounts, &ingested.inputs);
     Analysis {
         ingested,
         tenant_name,
         tenant,
+        infra,
         findings,
         accounts,
         timeline,
@@ -77,12 +90,16 @@ fn findings(
     ingested: &Ingested,
     catalogue: &Catalogue,
     tenant: &Tenant,
+    infra: &Infrastructure,
+    known: &Known,
     options: &AnalysisOptions,
 ) -> Vec<Finding> {
     let cx = Context {
         events: &ingested.events,
         inputs: &ingested.inputs,
         tenant,
+        infra,
+        known,
         options: &options.analyzers,
     };
     let mut findings = catalogue.evaluate(cx.events, tenant, cx.inputs);

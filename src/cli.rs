@@ -194,6 +194,7 @@ impl AnalysisFlags {
                 signin,
                 ..Default::default()
             },
+            infra: config.infra_options(),
             severity_overrides: config.severity.clone(),
             geoip: if self.geoip.is_empty() {
                 None

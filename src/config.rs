@@ -24,6 +24,7 @@ use serde::Deserialize;
 
 use crate::analyzers::signin::SigninOptions;
 use crate::finding::Severity;
+use crate::infra::InfraOptions;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +36,8 @@ pub struct Config {
     pub tenant: Option<String>,
     #[serde(default)]
     pub signin: SigninConfig,
+    #[serde(default)]
+    pub infrastructure: InfraConfig,
     /// Rule id → severity, replacing what the rule decides.
     #[serde(default)]
     pub severity: BTreeMap<String, Severity>,
@@ -51,6 +54,19 @@ pub struct SigninConfig {
     pub travel_kmh: Option<f64>,
     pub travel_min_km: Option<f64>,
     pub mfa_denials: Option<usize>,
+}
+
+/// Thresholds of the shared-egress learning (docs/rules.md, "Tenant infrastructure").
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfraConfig {
+    pub min_accounts: Option<usize>,
+    pub min_share: Option<f64>,
+    pub min_days: Option<usize>,
+    pub network_min_addresses: Option<usize>,
+    pub burst_quarantine_hours: Option<i64>,
+    pub burst_accounts: Option<usize>,
+    pub burst_failure_ratio: Option<f64>,
 }
 
 /// A configuration file that cannot be used (exit code 2).
@@ -85,6 +101,28 @@ impl Config {
         Ok(config)
     }
 
+    /// The shared-egress thresholds, defaults where the file is silent. The sign-in section's
+    /// older `shared_ip_accounts` sets the accounts threshold when this section does not.
+    pub fn infra_options(&self) -> InfraOptions {
+        let d = InfraOptions::default();
+        let c = &self.infrastructure;
+        InfraOptions {
+            min_accounts: c
+                .min_accounts
+                .or(self.signin.shared_ip_accounts)
+                .unwrap_or(d.min_accounts),
+            min_share: c.min_share.unwrap_or(d.min_share),
+            min_days: c.min_days.unwrap_or(d.min_days),
+            network_min_addresses: c.network_min_addresses.unwrap_or(d.network_min_addresses),
+            burst_quarantine: c
+                .burst_quarantine_hours
+                .map_or(d.burst_quarantine, chrono::Duration::hours),
+            burst_accounts: c.burst_accounts.unwrap_or(d.burst_accounts),
+            burst_failure_ratio: c.burst_failure_ratio.unwrap_or(d.burst_failure_ratio),
+            ..d
+        }
+    }
+
     /// The sign-in thresholds, defaults where the file is silent.
     pub fn signin_options(&self) -> SigninOptions {
         let d = SigninOptions::default();
@@ -95,7 +133,6 @@ impl Config {
                 .spray_window_minutes
                 .map_or(d.spray_window, chrono::Duration::minutes),
             brute_force_failures: s.brute_force_failures.unwrap_or(d.brute_force_failures),
-            shared_ip_accounts: s.shared_ip_accounts.unwrap_or(d.shared_ip_accounts),
             min_baseline: s.min_baseline.unwrap_or(d.min_baseline),
             travel_kmh: s.travel_kmh.unwrap_or(d.travel_kmh),
             travel_min_km: s.travel_min_km.unwrap_or(d.travel_min_km),

@@ -17,6 +17,7 @@ pub mod field_plan;
 pub mod finding;
 pub mod geoip;
 pub mod identity;
+pub mod infra;
 pub mod ingest;
 pub mod inspect;
 pub mod parquet;

@@ -11,6 +11,8 @@ pub mod signin;
 use crate::event::Event;
 use crate::finding::{Evidence, Finding, Indicators, Severity};
 use crate::ingest::InputSummary;
+use crate::infra::Infrastructure;
+use crate::infra::known::Known;
 use crate::tenant::Tenant;
 
 /// Thresholds of the analyzers (the configuration file sets them).
@@ -25,6 +27,10 @@ pub struct Context<'a> {
     pub events: &'a [Event],
     pub inputs: &'a [InputSummary],
     pub tenant: &'a Tenant,
+    /// The tenant's and Microsoft's addresses: never attacker indicators by themselves.
+    pub infra: &'a Infrastructure,
+    /// Where each account signs in from, and since when.
+    pub known: &'a Known,
     pub options: &'a Options,
 }
 

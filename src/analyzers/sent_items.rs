@@ -1298,7 +1298,22 @@ impl super::Analyzer for Mail {
     }
 
     fn run(&self, cx: &super::Context<'_>, prior: &[Finding]) -> Vec<Finding> {
-        analyze_with(cx.events, cx.inputs, cx.tenant, prior, &cx.options.mail)
+        // Tenant infrastructure and the account's own habitual addresses are never attacker
+        // indicators, whatever finding names them (an administrator's consent from the office
+        // NAT, a user's forward to their private mail set from home).
+        let prior: Vec<Finding> = prior
+            .iter()
+            .filter(|f| f.severity >= Severity::High)
+            .map(|f| {
+                let mut f = f.clone();
+                let user = f.actor.clone().or(f.user.clone()).unwrap_or_default();
+                f.indicators
+                    .ips
+                    .retain(|ip| !cx.infra.contains(*ip) && !cx.known.is_habitual(&user, *ip));
+                f
+            })
+            .collect();
+        analyze_with(cx.events, cx.inputs, cx.tenant, &prior, &cx.options.mail)
     }
 }
 

@@ -10,7 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use ipnet::IpNet;
 use serde_json::Value;
 
-use super::{Auth, MFA_DENIALS, Scope, is_credential_failure, network};
+use super::{Auth, Scope, is_credential_failure};
+use crate::infra::auth::MFA_DENIALS;
+use crate::infra::network;
 use crate::analyzers::{evidence, finding_for};
 use crate::event::{Event, Location};
 use crate::finding::{Finding, Indicators, Severity};
@@ -33,7 +35,8 @@ pub(super) struct Walk<'s, 'a> {
     pub(super) reported_risk: bool,
     recent_failures: Vec<&'s Auth>,
     recent_denials: Vec<&'s Auth>,
-    pub(super) last_success: Option<&'s Auth>,
+    /// The last located success, whether it was from infrastructure, and whether it was new.
+    pub(super) last_success: Option<(&'s Auth, bool, bool)>,
     pub(super) travel_pairs: BTreeSet<(String, String)>,
 }
 
@@ -42,10 +45,13 @@ pub(super) struct Success<'s> {
     pub(super) auth: &'s Auth,
     pub(super) event: &'s Event,
     pub(super) loc: Option<&'s Location>,
-    /// Judged at all: in the evaluated period and not from allowed egress.
+    /// Judged at all: in the evaluated period (`--since`).
     pub(super) judge: bool,
-    /// From an address colleagues share (office egress).
-    pub(super) shared: bool,
+    /// From tenant infrastructure (office egress, VPN, allowed, Microsoft).
+    pub(super) infra: bool,
+    /// New for the account: a country or network it had not signed in from, or a tool's user
+    /// agent. Travel with infrastructure at one end counts only when the other end is this.
+    pub(super) anomalous: bool,
     /// The account had enough earlier successes for its own history to count.
     pub(super) baseline: bool,
 }
@@ -92,10 +98,9 @@ impl<'s> Walk<'s, '_> {
             auth: a,
             event: e,
             loc: e.location.as_deref(),
-            judge: scope.in_scope(a.time) && !scope.allowed(a.ip),
-            shared: a
-                .ip
-                .is_some_and(|ip| scope.view.shared_before(ip, self.user, a.time)),
+            judge: scope.in_scope(a.time),
+            infra: scope.infra(a.ip),
+            anomalous: self.is_new(a, e),
             baseline: self.successes_before >= scope.options.min_baseline,
         };
         self.brute_force(&s);
@@ -117,8 +122,22 @@ impl<'s> Walk<'s, '_> {
             self.seen_countries.insert(c.to_string());
         }
         if s.loc.and_then(super::geo::point).is_some() {
-            self.last_success = Some(a);
+            self.last_success = Some((a, s.infra, s.anomalous));
         }
+    }
+
+    /// Is this success from a country or network the account had not used, or by a tool?
+    fn is_new(&self, a: &Auth, e: &Event) -> bool {
+        let new_country = e
+            .location
+            .as_deref()
+            .and_then(|l| l.country.as_deref())
+            .is_some_and(|c| !self.seen_countries.contains(c));
+        let new_network = a
+            .ip
+            .is_some_and(|ip| !self.seen_ips.contains(&ip) && !self.seen_nets.contains(&network(ip)));
+        let history = self.successes_before > 0;
+        history && (new_country || new_network) || crate::infra::auth::is_tool_agent(&a.user_agent)
     }
 
     /// Several failures for this account, then a success within the hour.
@@ -127,7 +146,12 @@ impl<'s> Walk<'s, '_> {
         self.recent_failures
             .retain(|f| a.time - f.time <= Duration::hours(1));
         let failures = self.recent_failures.len();
-        if s.judge && failures >= self.scope.options.brute_force_failures {
+        // A user mistyping at home or behind the office NAT is not a brute force: the success
+        // must come from somewhere that is neither infrastructure nor the account's own.
+        let own = a
+            .ip
+            .is_some_and(|ip| self.seen_ips.contains(&ip) || self.seen_nets.contains(&network(ip)));
+        if s.judge && !s.infra && !own && failures >= self.scope.options.brute_force_failures {
             let mut f = finding_for(
                 s.event,
                 self.scope.inputs,
@@ -152,7 +176,7 @@ impl<'s> Walk<'s, '_> {
         self.recent_denials
             .retain(|d| a.time - d.time <= Duration::hours(1));
         let denials = &self.recent_denials;
-        if s.judge && denials.len() >= self.scope.options.mfa_denials {
+        if s.judge && !s.infra && denials.len() >= self.scope.options.mfa_denials {
             let events = self.scope.events;
             let mut f = finding_for(
                 s.event,

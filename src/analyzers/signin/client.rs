@@ -9,38 +9,7 @@ use crate::analyzers::finding_for;
 use crate::event::SourceKind;
 use crate::finding::Severity;
 
-/// Is this the user agent of a script or attack tool?
-pub fn is_tool_agent(ua: &str) -> bool {
-    let ua = ua.to_ascii_lowercase();
-    TOOL_AGENTS.iter().any(|t| ua.contains(t))
-}
-
-/// User-agent fragments of scripts and attack tools (detections.md SIGN-02, SIGN-03).
-const TOOL_AGENTS: &[&str] = &[
-    "python-requests",
-    "python/",
-    "python-urllib",
-    "aiohttp",
-    "axios",
-    "node-fetch",
-    "undici",
-    "go-http-client",
-    "go-resty",
-    "curl/",
-    "wget/",
-    "okhttp",
-    "postmanruntime",
-    "aadinternals",
-    "azurehound",
-    "roadtools",
-    "bav2ropc",
-    "cbainprod",
-    "kali365",
-    "teamfiltration",
-    "msolspray",
-    "o365spray",
-    "fasthttp",
-];
+pub use crate::infra::auth::is_tool_agent;
 
 impl Walk<'_, '_> {
     pub(super) fn legacy(&mut self, s: &Success<'_>) {
@@ -55,7 +24,7 @@ impl Walk<'_, '_> {
             && e.source == SourceKind::Signin
             && !client.starts_with("Client="))
             || ropc;
-        if !s.judge || !legacy {
+        if !s.judge || s.infra || !legacy {
             return;
         }
         let label = if ropc {
@@ -85,9 +54,9 @@ impl Walk<'_, '_> {
     pub(super) fn tool_agent(&mut self, s: &Success<'_>) {
         let (a, e) = (s.auth, s.event);
         let ua = a.user_agent.to_ascii_lowercase();
-        let tool = TOOL_AGENTS.iter().any(|t| ua.contains(t));
+        let tool = is_tool_agent(&ua);
         let empty_interactive = ua.trim().is_empty() && e.operation.as_ref() == "InteractiveSignIn";
-        if !s.judge || !(tool || empty_interactive) || !self.reported_agents.insert(ua) {
+        if !s.judge || s.infra || !(tool || empty_interactive) || !self.reported_agents.insert(ua) {
             return;
         }
         let severity = if tool {

@@ -30,6 +30,8 @@ use ipnet::IpNet;
 
 use crate::event::{Event, SourceKind};
 use crate::finding::Finding;
+use crate::infra::known::Known;
+use crate::infra::{Infrastructure, auth};
 use crate::ingest::InputSummary;
 pub use client::is_tool_agent;
 pub use geo::spread_locations;
@@ -42,8 +44,6 @@ pub struct SigninOptions {
     pub spray_window: Duration,
     /// Failures against one account, then a success, to be a brute force.
     pub brute_force_failures: usize,
-    /// Distinct accounts signing in from one address before it counts as office egress.
-    pub shared_ip_accounts: usize,
     /// Successful sign-ins an account needs before a first-seen country or address is news.
     pub min_baseline: usize,
     /// Impossible travel: at least this fast, over at least this far.
@@ -63,7 +63,6 @@ impl Default for SigninOptions {
             spray_accounts: 5,
             spray_window: Duration::minutes(30),
             brute_force_failures: 5,
-            shared_ip_accounts: 5,
             min_baseline: 3,
             travel_kmh: 900.0,
             travel_min_km: 500.0,
@@ -74,19 +73,8 @@ impl Default for SigninOptions {
     }
 }
 
-/// Error codes that are interrupts (the password was right, more is asked), not failures.
-const INTERRUPTS: &[&str] = &[
-    "50074", "50076", "50079", "50072", "50097", "50125", "50140", "50158", "50199", "16000",
-    "16003", "53003", "53000", "53001", "65001", "90094", "7000218", "50055",
-];
-/// Credential failures that count towards spray and brute force.
-const CREDENTIAL_FAILURES: &[&str] = &[
-    "50126", "50053", "50057", "50056", "50034", "50055", "500011",
-];
-/// MFA denied, not answered, or failed.
-const MFA_DENIALS: &[&str] = &["500121", "50158"];
-
-/// One authentication attempt, whichever log it came from.
+/// One authentication attempt that the account's own detections judge: an interactive sign-in,
+/// or a UAL logon where no sign-in log covers the account at that time.
 #[derive(Debug, Clone)]
 struct Auth {
     event: usize,
@@ -98,24 +86,71 @@ struct Auth {
     user_agent: String,
 }
 
-fn auths(events: &[Event]) -> Vec<Auth> {
-    let covered: BTreeSet<&str> = events
-        .iter()
-        .filter(|e| e.source == SourceKind::Signin)
-        .filter_map(|e| e.user.as_deref())
-        .collect();
+/// The periods the interactive sign-in logs cover: a log naming several accounts covers the
+/// whole tenant over its time span; a per-user export only its account. Real exports pair a
+/// week or a month of sign-ins with three to six months of UAL: outside these spans the UAL's
+/// logons stand in for the sign-in log.
+#[derive(Debug, Default)]
+struct Coverage {
+    tenant: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    accounts: BTreeMap<String, Vec<(DateTime<Utc>, DateTime<Utc>)>>,
+}
+
+impl Coverage {
+    fn build(events: &[Event]) -> Coverage {
+        // Per input: its span, and the accounts it names.
+        let mut spans: BTreeMap<u32, (DateTime<Utc>, DateTime<Utc>, BTreeSet<&str>)> =
+            BTreeMap::new();
+        for e in events.iter().filter(|e| is_interactive_signin(e)) {
+            let (Some(t), Some(user)) = (e.time, e.user.as_deref()) else {
+                continue;
+            };
+            let span = spans.entry(e.prov.input).or_insert((t, t, BTreeSet::new()));
+            span.0 = span.0.min(t);
+            span.1 = span.1.max(t);
+            span.2.insert(user);
+        }
+        let mut coverage = Coverage::default();
+        for (start, end, users) in spans.into_values() {
+            if users.len() > 1 {
+                coverage.tenant.push((start, end));
+            } else if let Some(user) = users.into_iter().next() {
+                coverage
+                    .accounts
+                    .entry(user.to_string())
+                    .or_default()
+                    .push((start, end));
+            }
+        }
+        coverage
+    }
+
+    /// Does an interactive sign-in log cover `user` at `t`?
+    fn covers(&self, user: &str, t: DateTime<Utc>) -> bool {
+        let within = |spans: &[(DateTime<Utc>, DateTime<Utc>)]| {
+            spans.iter().any(|(start, end)| t >= *start && t <= *end)
+        };
+        within(&self.tenant) || self.accounts.get(user).is_some_and(|s| within(s))
+    }
+}
+
+/// Non-interactive, service-principal and managed-identity sign-ins feed the infrastructure
+/// model and the addresses an account is known from, not the account's own detections.
+fn is_interactive_signin(e: &Event) -> bool {
+    e.source == SourceKind::Signin && e.operation.as_ref() == "InteractiveSignIn"
+}
+
+fn auths(events: &[Event], coverage: &Coverage) -> Vec<Auth> {
     let mut out = Vec::new();
     for (i, e) in events.iter().enumerate() {
-        let from_ual = e.source == SourceKind::Ual
-            && (e.operation.eq_ignore_ascii_case("UserLoggedIn")
-                || e.operation.eq_ignore_ascii_case("UserLoginFailed"));
-        if !(e.source == SourceKind::Signin || from_ual) {
+        let from_ual = e.source == SourceKind::Ual && auth::is_attempt(e);
+        if !(is_interactive_signin(e) || from_ual) {
             continue;
         }
         let (Some(time), Some(user)) = (e.time, e.user.as_deref()) else {
             continue;
         };
-        if from_ual && covered.contains(user) {
+        if from_ual && coverage.covers(user, time) {
             continue;
         }
         out.push(Auth {
@@ -133,17 +168,7 @@ fn auths(events: &[Event]) -> Vec<Auth> {
 }
 
 fn is_credential_failure(a: &Auth) -> bool {
-    !a.success
-        && (CREDENTIAL_FAILURES.contains(&a.code.as_str())
-            || (a.code.is_empty() || a.code == "0") // UserLoginFailed without a code
-            || !INTERRUPTS.contains(&a.code.as_str()) && !MFA_DENIALS.contains(&a.code.as_str()))
-}
-
-fn network(ip: IpAddr) -> IpNet {
-    let prefix = if ip.is_ipv4() { 24 } else { 48 };
-    IpNet::new(ip, prefix)
-        .map(|n| n.trunc())
-        .unwrap_or_else(|_| IpNet::from(ip))
+    auth::is_credential_failure(a.success, &a.code)
 }
 
 /// Sign-in baselines and anomalies.
@@ -170,7 +195,7 @@ impl super::Analyzer for Signins {
     }
 
     fn run(&self, cx: &super::Context<'_>, _prior: &[Finding]) -> Vec<Finding> {
-        analyze(cx.events, cx.inputs, &cx.options.signin)
+        analyze(cx.events, cx.inputs, cx.infra, cx.known, &cx.options.signin)
     }
 }
 
@@ -179,15 +204,18 @@ struct Scope<'a> {
     events: &'a [Event],
     inputs: &'a [InputSummary],
     options: &'a SigninOptions,
-    /// Every authentication attempt, in time order.
+    /// Every authentication attempt the accounts' detections judge, in time order.
     auths: &'a [Auth],
     view: baseline::TenantView<'a>,
+    /// The tenant's and Microsoft's addresses.
+    infra: &'a Infrastructure,
+    known: &'a Known,
 }
 
 impl Scope<'_> {
-    /// Known corporate egress (`--allow-ip`): never anomalous.
-    fn allowed(&self, ip: Option<IpAddr>) -> bool {
-        ip.is_some_and(|ip| self.options.allow.iter().any(|n| n.contains(&ip)))
+    /// Tenant infrastructure (allowed, learnt egress, Microsoft): never anomalous by itself.
+    fn infra(&self, ip: Option<IpAddr>) -> bool {
+        ip.is_some_and(|ip| self.infra.contains(ip))
     }
 
     /// Inside the evaluated period (`--since`); earlier events are baseline only.
@@ -197,14 +225,22 @@ impl Scope<'_> {
 }
 
 /// Every sign-in finding.
-pub fn analyze(events: &[Event], inputs: &[InputSummary], options: &SigninOptions) -> Vec<Finding> {
-    let auths = auths(events);
+pub fn analyze(
+    events: &[Event],
+    inputs: &[InputSummary],
+    infra: &Infrastructure,
+    known: &Known,
+    options: &SigninOptions,
+) -> Vec<Finding> {
+    let auths = auths(events, &Coverage::build(events));
     let scope = Scope {
         events,
         inputs,
         options,
         auths: &auths,
-        view: baseline::TenantView::build(events, &auths, options),
+        view: baseline::TenantView::build(events, &auths),
+        infra,
+        known,
     };
     let mut findings = spray::findings(&scope);
     let mut by_user: BTreeMap<&str, Vec<&Auth>> = BTreeMap::new();

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::account::{Success, Walk};
 use super::geo::place;
-use super::network;
+use crate::infra::network;
 use crate::analyzers::finding_for;
 use crate::event::Location;
 use crate::finding::Severity;
@@ -18,7 +18,7 @@ impl Walk<'_, '_> {
             return;
         };
         if !s.judge
-            || s.shared
+            || s.infra
             || self.seen_countries.contains(c)
             || self.reported_countries.contains(c)
         {
@@ -69,7 +69,7 @@ impl Walk<'_, '_> {
         };
         if !s.judge
             || !s.baseline
-            || s.shared
+            || s.infra
             || self.seen_ips.contains(&ip)
             || self.seen_nets.contains(&network(ip))
         {

@@ -13,7 +13,9 @@ use crate::ingest::time::format_utc;
 
 impl Walk<'_, '_> {
     pub(super) fn travel(&mut self, s: &Success<'_>) {
-        let (Some(prev), Some(here)) = (self.last_success, s.loc.and_then(point)) else {
+        let (Some((prev, prev_infra, prev_new)), Some(here)) =
+            (self.last_success, s.loc.and_then(point))
+        else {
             return;
         };
         let scope = self.scope;
@@ -36,11 +38,17 @@ impl Walk<'_, '_> {
         } else {
             (places.1.clone(), places.0.clone())
         };
-        let exempt = scope.allowed(prev.ip)
-            || prev
-                .ip
-                .is_some_and(|ip| scope.view.shared_before(ip, self.user, prev.time))
-            || s.shared;
+        // Travel needs two places where the account was. A VPN egress, the office NAT or a
+        // Microsoft address says nothing of where the user is; a hotel the traveller uses for days
+        // and a phone's carrier network are the user's own. The pair counts only when one end is
+        // neither: an address the account used on one day alone, or a tool.
+        let foreign = |ip: Option<std::net::IpAddr>, infra: bool| {
+            !infra && ip.is_some_and(|ip| !scope.known.is_habitual(self.user, ip))
+        };
+        let tool = crate::infra::auth::is_tool_agent(&a.user_agent)
+            || crate::infra::auth::is_tool_agent(&prev.user_agent);
+        let _ = (prev_new, s.anomalous);
+        let exempt = !(foreign(prev.ip, prev_infra) || foreign(a.ip, s.infra) || tool);
         if !s.judge
             || exempt
             || effective < options.travel_min_km

@@ -4,22 +4,24 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use ipnet::IpNet;
 use serde_json::Value;
 
-use super::{INTERRUPTS, Scope};
+use super::Scope;
+use crate::infra::auth::INTERRUPTS;
 use crate::analyzers::finding_for;
 use crate::event::SourceKind;
 use crate::finding::{Finding, Severity};
 
 pub(super) fn findings(scope: &Scope<'_>) -> Vec<Finding> {
-    let signed_in: BTreeMap<&str, BTreeSet<IpAddr>> = scope
-        .auths
+    // Every authentication counts here, non-interactive refreshes and UAL logons included: an
+    // address the account authenticated from in any log is not unseen.
+    let attempts = crate::infra::auth::attempts(scope.events);
+    let signed_in: BTreeMap<&str, BTreeSet<IpAddr>> = attempts
         .iter()
-        .filter(|a| a.success || INTERRUPTS.contains(&a.code.as_str()))
+        .filter(|a| a.success || INTERRUPTS.contains(&a.code))
         .fold(BTreeMap::new(), |mut m, a| {
             if let Some(ip) = a.ip {
-                m.entry(a.user.as_str())
+                m.entry(a.user)
                     .or_insert_with(BTreeSet::new)
                     .insert(ip);
             }
@@ -41,10 +43,7 @@ pub(super) fn findings(scope: &Scope<'_>) -> Vec<Finding> {
             continue;
         };
         if known.contains(&ip)
-            || crate::ingest::ip::is_internal(ip)
-            || is_microsoft(ip)
-            || scope.allowed(Some(ip))
-            || scope.view.shared_before(ip, user, time)
+            || scope.infra.holds_event(e)
             || !scope.in_scope(time)
             || !reported.insert((user, ip))
         {
@@ -87,19 +86,3 @@ const MAILBOX_ACTIVITY: &[&str] = &[
     "Create",
     "Update",
 ];
-
-/// Microsoft's own front ends and mail servers, which appear as client addresses of some
-/// mailbox records.
-fn is_microsoft(ip: IpAddr) -> bool {
-    const NETS: &[&str] = &[
-        "2603:1000::/24",
-        "2a01:111::/32",
-        "40.92.0.0/15",
-        "40.107.0.0/16",
-        "52.100.0.0/14",
-        "104.47.0.0/17",
-    ];
-    NETS.iter()
-        .filter_map(|n| n.parse::<IpNet>().ok())
-        .any(|n| n.contains(&ip))
-}

@@ -1,0 +1,365 @@
+//! What each finding means for its account's verdict: attacker access, an action on the
+//! account, or proof of control on its own; and the links that tie access to action.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+use super::{Indicators, Reason, is_distinctive_agent};
+use crate::event::{Event, SourceKind};
+use crate::finding::{Finding, Severity};
+use crate::infra::Infrastructure;
+use crate::infra::known::Known;
+use crate::tenant::addresses_in;
+
+/// A finding's part in the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Someone signed in or used a session who should not have.
+    Access,
+    /// Something was done to or with the account.
+    Action,
+    /// Neither alone (a spray that got nowhere, a new address).
+    Context,
+}
+
+/// Rule ids that are attacker access whenever they fire; other sign-in findings are access only
+/// with a tool's user agent, or a confirmed-compromised risk state.
+const ACCESS: &[&str] = &[
+    "signin.brute-force-success",
+    "signin.unseen-ip-mailbox-access",
+    "signin.impossible-travel",
+    "signin.mfa-fatigue",
+    "signin.aitm-session",
+    "signin.device-code",
+];
+
+pub(super) fn role(f: &Finding) -> Role {
+    if ACCESS.contains(&f.rule.as_str()) {
+        return Role::Access;
+    }
+    if f.family() == "signin" {
+        let tool = f.indicators.user_agents.iter().any(|u| is_distinctive_agent(u));
+        let confirmed = f.rule == "signin.risky" && f.severity >= Severity::High;
+        return if (tool && f.rule != "signin.password-spray") || confirmed {
+            Role::Access
+        } else {
+            Role::Context
+        };
+    }
+    Role::Action
+}
+
+/// The judge of one analysis: infrastructure, what each account is known from, and when each
+/// external address was first seen.
+pub(super) struct Judge<'a> {
+    infra: &'a Infrastructure,
+    known: &'a Known,
+    /// External mail addresses and when the evidence first shows them (as a recipient).
+    first_seen: BTreeMap<String, DateTime<Utc>>,
+}
+
+/// Minutes between access and an action without an address of its own, for time alone to link
+/// them.
+const TIME_LINK: i64 = 60;
+
+impl<'a> Judge<'a> {
+    pub(super) fn new(events: &[Event], infra: &'a Infrastructure, known: &'a Known) -> Judge<'a> {
+        let mut first_seen: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        for e in events {
+            let (Some(t), true) = (
+                e.time,
+                matches!(e.source, SourceKind::MessageTrace | SourceKind::SentItems),
+            ) else {
+                continue;
+            };
+            for r in e.attrs.get_all("Recipient") {
+                let slot = first_seen.entry(r.trim().to_lowercase()).or_insert(t);
+                *slot = (*slot).min(t);
+            }
+        }
+        Judge {
+            infra,
+            known,
+            first_seen,
+        }
+    }
+
+    /// The addresses of a finding that could be an attacker's: not infrastructure, and not
+    /// established for the account that acted.
+    fn foreign_ips(&self, user: &str, f: &Finding) -> BTreeSet<IpAddr> {
+        let actor = f.actor.as_deref().unwrap_or(user);
+        f.indicators
+            .ips
+            .iter()
+            .copied()
+            .filter(|ip| !self.infra.contains(*ip) && !self.known.is_own(actor, *ip, f.time))
+            .collect()
+    }
+
+    /// Reasons to call the account compromised; empty when there are none.
+    pub(super) fn compromise(&self, user: &str, fs: &[&Finding]) -> Vec<Reason> {
+        let mut reasons: Vec<Reason> = Vec::new();
+        for group in inbox_rule_groups(fs) {
+            if let Some(text) = rule_proof(&group) {
+                reasons.push(Reason {
+                    kind: "proof",
+                    findings: group.iter().map(|f| f.id.clone()).collect(),
+                    text,
+                });
+            }
+        }
+        for f in fs {
+            if let Some(text) = self.proof(user, f) {
+                reasons.push(Reason {
+                    kind: "proof",
+                    findings: vec![f.id.clone()],
+                    text,
+                });
+            }
+        }
+        for a in fs.iter().filter(|f| role(f) == Role::Access) {
+            let ips = self.foreign_ips(user, a);
+            if ips.is_empty() && !a.indicators.ips.is_empty() {
+                continue; // access from the account's own or the tenant's address
+            }
+            for b in fs.iter().filter(|b| b.id != a.id && role(b) == Role::Action) {
+                if let Some(link) = self.link(a, b, &ips) {
+                    reasons.push(Reason {
+                        kind: "access+action",
+                        findings: vec![a.id.clone(), b.id.clone()],
+                        text: link,
+                    });
+                }
+            }
+        }
+        reasons.sort_by(|x, y| x.findings.cmp(&y.findings));
+        reasons.dedup();
+        reasons
+    }
+
+    /// How access `a` and action `b` are tied, if they are.
+    fn link(&self, a: &Finding, b: &Finding, ips: &BTreeSet<IpAddr>) -> Option<String> {
+        let gap = match (a.time, b.time) {
+            (Some(x), Some(y)) => Some(y - x),
+            _ => None,
+        };
+        let within = gap.map(|g| format!(" {}", human_gap(g))).unwrap_or_default();
+        let ids = format!("{} and {}", a.id, b.id);
+        if let Some(ip) = b.indicators.ips.iter().find(|ip| ips.contains(ip)) {
+            return Some(format!("{ids} share the address {ip}{within}"));
+        }
+        if let Some(s) = b
+            .indicators
+            .sessions
+            .iter()
+            .find(|s| a.indicators.sessions.contains(s))
+        {
+            return Some(format!("{ids} share the session {s}{within}"));
+        }
+        if let Some(ua) = b
+            .indicators
+            .user_agents
+            .iter()
+            .find(|u| is_distinctive_agent(u) && a.indicators.user_agents.contains(u))
+        {
+            return Some(format!("{ids} share the tool user agent '{ua}'{within}"));
+        }
+        // Time alone links only an action that has no address of its own (an Entra audit
+        // record) to access just before it.
+        let close = gap.is_some_and(|g| g >= Duration::zero() && g <= Duration::minutes(TIME_LINK));
+        (b.indicators.ips.is_empty() && close).then(|| {
+            format!("{} follows {}{within}, and has no address of its own", b.id, a.id)
+        })
+    }
+
+    /// Does this one finding prove control of the account on its own?
+    fn proof(&self, user: &str, f: &Finding) -> Option<String> {
+        match f.rule.as_str() {
+            "inbox_rule.hidden" => Some(format!(
+                "{}: an inbox rule was hidden from the user and the administrators",
+                f.id
+            )),
+            "audit.tampering" if f.severity >= Severity::High => Some(format!(
+                "{}: auditing was switched off, bypassed or shortened",
+                f.id
+            )),
+            "sent_items.missing"
+                if f.severity >= Severity::High
+                    && strings(f.fields.get("external_recipients")).next().is_some() =>
+            {
+                Some(format!(
+                    "{}: mail left for external recipients that the mailbox does not hold",
+                    f.id
+                ))
+            }
+            "forwarding.mailbox-smtp" | "forwarding.inbox-rule" => self.new_external_forward(user, f),
+            _ => None,
+        }
+    }
+
+    /// An audited creation of forwarding to an external address never seen before, from an
+    /// address outside the account's baseline (users set up forwards to their own private mail
+    /// from home; that is suspicious, not proof).
+    fn new_external_forward(&self, user: &str, f: &Finding) -> Option<String> {
+        if f.severity < Severity::High || f.evidence.is_empty() || f.time.is_none() {
+            return None;
+        }
+        // Dumps carry no address: only an audited change has one.
+        let foreign = self.foreign_ips(user, f);
+        if foreign.is_empty() {
+            return None;
+        }
+        let t = f.time?;
+        let destinations: Vec<String> = strings(f.fields.get("forward_to"))
+            .flat_map(|s| addresses_in(&s))
+            .collect();
+        let new = destinations
+            .iter()
+            .find(|d| self.first_seen.get(*d).is_none_or(|first| *first >= t))?;
+        Some(format!(
+            "{}: forwarding to {new}, an address not seen before, was set from {}",
+            f.id,
+            foreign.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+        ))
+    }
+
+    /// Reasons to call an account that is not compromised suspicious.
+    pub(super) fn suspicion(&self, user: &str, fs: &[&Finding]) -> Vec<Reason> {
+        let mut reasons = Vec::new();
+        for f in fs {
+            let someone_else = f.actor.as_deref().is_some_and(|a| a != user);
+            let foreign = self.foreign_ips(user, f);
+            if f.severity >= Severity::High && (!someone_else || !foreign.is_empty()) {
+                reasons.push(Reason {
+                    kind: "uncorroborated",
+                    findings: vec![f.id.clone()],
+                    text: format!("{}: {} ({}), with nothing linking it to attacker access", f.id, f.title, f.severity),
+                });
+            } else if f.severity == Severity::Medium
+                && foreign
+                    .iter()
+                    .any(|ip| !self.known.is_habitual(f.actor.as_deref().unwrap_or(user), *ip))
+            {
+                reasons.push(Reason {
+                    kind: "outside-baseline",
+                    findings: vec![f.id.clone()],
+                    text: format!(
+                        "{}: {} from {}, outside the account's usual addresses",
+                        f.id,
+                        f.title,
+                        foreign.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        reasons
+    }
+
+    /// The attacker's indicators on a compromised account: the foreign addresses, sessions and
+    /// tool user agents of the findings the verdict rests on.
+    pub(super) fn indicators(&self, user: &str, basis: &[&Finding]) -> Indicators {
+        let mut out = Indicators::default();
+        for f in basis {
+            let foreign = self.foreign_ips(user, f);
+            out.ips.extend(foreign.iter().copied());
+            if !foreign.is_empty() || role(f) == Role::Access {
+                out.sessions.extend(f.indicators.sessions.iter().cloned());
+            }
+            out.agents.extend(
+                f.indicators
+                    .user_agents
+                    .iter()
+                    .filter(|u| is_distinctive_agent(u))
+                    .cloned(),
+            );
+        }
+        out
+    }
+}
+
+/// The findings about one inbox rule (the same record, or the same rule in a dump).
+fn inbox_rule_groups<'f>(fs: &[&'f Finding]) -> Vec<Vec<&'f Finding>> {
+    let mut groups: BTreeMap<(u32, u64, u64), Vec<&Finding>> = BTreeMap::new();
+    for f in fs.iter().filter(|f| {
+        f.family() == "inbox_rule" && f.rule != "inbox_rule.hidden" || f.rule == "forwarding.inbox-rule"
+    }) {
+        groups
+            .entry((f.prov.input, f.prov.line, f.prov.record))
+            .or_default()
+            .push(f);
+    }
+    groups.into_values().collect()
+}
+
+/// A rule that moves mail to a hiding folder or deletes it, with a second attacker trait (a
+/// meaningless name, finance or security keywords, mark-as-read, an external forward).
+fn rule_proof(group: &[&Finding]) -> Option<String> {
+    let has = |rule: &str| group.iter().any(|f| f.rule == rule);
+    let field_true = |name: &str| {
+        group.iter().any(|f| {
+            strings(f.fields.get(name)).any(|v| crate::ingest::fields::parse_bool(&v) == Some(true))
+        })
+    };
+    let hiding = has("inbox_rule.hiding-folder");
+    let deletes = field_true("delete");
+    let mut traits: Vec<&str> = Vec::new();
+    if has("inbox_rule.suspicious-name") {
+        traits.push("a meaningless name");
+    }
+    if has("inbox_rule.keyword-filter") {
+        traits.push("finance or security keywords");
+    }
+    if field_true("mark_read") {
+        traits.push("marks mail as read");
+    }
+    if group
+        .iter()
+        .any(|f| f.rule == "forwarding.inbox-rule" && f.severity >= Severity::High)
+    {
+        traits.push("an external forward");
+    }
+    if deletes && hiding {
+        traits.push("moves to a hiding folder");
+    }
+    if !(hiding || deletes) || traits.is_empty() {
+        return None;
+    }
+    let ids: Vec<&str> = group.iter().map(|f| f.id.as_str()).collect();
+    let name = group
+        .iter()
+        .find_map(|f| strings(f.fields.get("rule_name")).next())
+        .unwrap_or_default();
+    Some(format!(
+        "{}: inbox rule '{name}' {} mail and has {}",
+        ids.join(", "),
+        if hiding { "hides" } else { "deletes" },
+        traits.join(", ")
+    ))
+}
+
+fn strings(v: Option<&Value>) -> impl Iterator<Item = String> + '_ {
+    let list: Vec<String> = match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Bool(b)) => vec![b.to_string()],
+        _ => Vec::new(),
+    };
+    list.into_iter()
+}
+
+/// "within 12 minutes", "3 hours later", as a link reads.
+fn human_gap(g: Duration) -> String {
+    let m = g.num_minutes().abs();
+    if m < 1 {
+        "within a minute".into()
+    } else if m < 120 {
+        format!("within {m} minutes")
+    } else if m < 48 * 60 {
+        format!("within {} hours", m / 60)
+    } else {
+        format!("within {} days", m / 1440)
+    }
+}
