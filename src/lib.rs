@@ -19,6 +19,7 @@ pub mod geoip;
 pub mod identity;
 pub mod ingest;
 pub mod inspect;
+pub mod output;
 pub mod parquet;
 pub mod remediation;
 pub mod report;
