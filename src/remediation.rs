@@ -28,8 +28,58 @@ pub const STEPS: &[&str] = &[
     "notify-contacts",
 ];
 
+/// A PowerShell string expression whose value is exactly `s`, safe to paste into a shell.
+///
+/// PowerShell takes U+2018, U+2019, U+201A and U+201B as single quotes too, so every one of them
+/// is doubled, not only `'`: an attacker-chosen rule name cannot close the string. Characters
+/// that would end the command line (NUL, line breaks, other controls) or hide what it does
+/// (bidirectional and zero-width formatting) are spliced in as `[char]0xNNNN`, giving
+/// `('…' + [char]0x000A + '…')`; the expression starts with a string so that `+` concatenates.
 fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    let mut parts: Vec<String> = Vec::new();
+    let mut literal = String::from("'");
+    for c in s.chars() {
+        if is_single_quote(c) {
+            literal.push(c);
+            literal.push(c);
+        } else if needs_char_escape(c) {
+            literal.push('\'');
+            if parts.is_empty() || literal != "''" {
+                parts.push(literal);
+            }
+            literal = String::from("'");
+            parts.push(format!("[char]0x{:04X}", u32::from(c)));
+        } else {
+            literal.push(c);
+        }
+    }
+    literal.push('\'');
+    if parts.is_empty() {
+        return literal;
+    }
+    if literal != "''" {
+        parts.push(literal);
+    }
+    format!("({})", parts.join(" + "))
+}
+
+/// The characters PowerShell's tokenizer treats as a single quote.
+fn is_single_quote(c: char) -> bool {
+    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
+}
+
+/// Control characters (line breaks, NUL, C1 controls), the Unicode line and paragraph
+/// separators, and invisible formatting that could disguise a command.
+fn needs_char_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 fn field_values(f: &Finding, key: &str) -> Vec<String> {
@@ -232,5 +282,26 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogu
             ids(&calls_for("notify-contacts")),
         );
         account.remediation = steps;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quotes_every_single_quote_character_and_splices_line_breaks() {
+        assert_eq!(quote("o'brien@contoso.com"), "'o''brien@contoso.com'");
+        assert_eq!(
+            quote("a\u{2019}b\u{201A}"),
+            "'a\u{2019}\u{2019}b\u{201A}\u{201A}'"
+        );
+        assert_eq!(quote("$(x)"), "'$(x)'");
+        assert_eq!(quote("a\r\nb"), "('a' + [char]0x000D + [char]0x000A + 'b')");
+        assert_eq!(
+            quote("\nb\u{0}"),
+            "('' + [char]0x000A + 'b' + [char]0x0000)"
+        );
+        assert_eq!(quote(""), "''");
     }
 }
