@@ -108,6 +108,18 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogu
         }
         let upn = account.user.as_str();
         let q = quote(upn);
+        // Microsoft Graph's -UserId (and -SenderAddress) take a UPN, address or object id, not
+        // the Exchange alias an unresolved account may be known by (Exchange cmdlets take it).
+        let by_upn = |command: &dyn Fn(&str) -> String| -> String {
+            if upn.contains('@') || crate::identity::looks_like_guid(upn) {
+                command(&q)
+            } else {
+                format!(
+                    "# The account is known only as the Exchange alias {q}: find its UPN with Get-Mailbox -Identity {q} | Format-List UserPrincipalName, then: {}",
+                    command("'<UPN>'")
+                )
+            }
+        };
         let ids = |pred: &dyn Fn(&Finding) -> bool| -> Vec<String> {
             mine.iter()
                 .filter(|f| pred(f))
@@ -143,41 +155,43 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogu
         push(
             "reset-password",
             "Reset the password (twice, some time apart, if it is synchronized from on-premises Active Directory) and require MFA re-registration".into(),
-            format!("Update-MgUser -UserId {q} -PasswordProfile @{{ ForceChangePasswordNextSignIn = $true; Password = '<new password>' }}"),
+            by_upn(&|q| format!("Update-MgUser -UserId {q} -PasswordProfile @{{ ForceChangePasswordNextSignIn = $true; Password = '<new password>' }}")),
             basis.clone(),
         );
         push(
             "revoke-sessions",
             "Revoke every session and refresh token so stolen tokens stop working".into(),
-            format!("Revoke-MgUserSignInSession -UserId {q}"),
+            by_upn(&|q| format!("Revoke-MgUserSignInSession -UserId {q}")),
             basis.clone(),
         );
         if account.verdict == Verdict::Compromised {
             push(
                 "block-sign-in",
                 "Block sign-in until the account is clean (optional while investigating)".into(),
-                format!("Update-MgUser -UserId {q} -AccountEnabled:$false"),
+                by_upn(&|q| format!("Update-MgUser -UserId {q} -AccountEnabled:$false")),
                 serious.clone(),
             );
         }
         push(
             "review-mfa",
             "Review the registered MFA methods and remove any the user does not recognise".into(),
-            format!("Get-MgUserAuthenticationMethod -UserId {q}"),
+            by_upn(&|q| format!("Get-MgUserAuthenticationMethod -UserId {q}")),
             ids(&calls_for("review-mfa")),
         );
         push(
             "review-consents",
             "Review the applications the account consented to, and remove the grants of unknown ones".into(),
-            format!("Get-MgUserOauth2PermissionGrant -UserId {q}   # then: Remove-MgOauth2PermissionGrant -OAuth2PermissionGrantId <id>"),
+            by_upn(&|q| format!("Get-MgUserOauth2PermissionGrant -UserId {q}   # then: Remove-MgOauth2PermissionGrant -OAuth2PermissionGrantId <id>")),
             ids(&calls_for("review-consents")),
         );
         push(
             "remove-admin-roles",
             "Remove administrative roles the account was given".into(),
-            format!(
-                "Get-MgUserMemberOf -UserId {q}   # then: Remove-MgDirectoryRoleMemberByRef -DirectoryRoleId <role> -DirectoryObjectId <user id>"
-            ),
+            by_upn(&|q| {
+                format!(
+                    "Get-MgUserMemberOf -UserId {q}   # then: Remove-MgDirectoryRoleMemberByRef -DirectoryRoleId <role> -DirectoryObjectId <user id>"
+                )
+            }),
             ids(&calls_for("remove-admin-roles")),
         );
         push(
@@ -251,9 +265,11 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogu
         push(
             "unblock-sending",
             "If Microsoft restricted the account from sending, release it once clean".into(),
-            format!(
-                "Get-BlockedSenderAddress -SenderAddress {q}   # then: Remove-BlockedSenderAddress -SenderAddress {q}"
-            ),
+            by_upn(&|q| {
+                format!(
+                    "Get-BlockedSenderAddress -SenderAddress {q}   # then: Remove-BlockedSenderAddress -SenderAddress {q}"
+                )
+            }),
             ids(&calls_for("unblock-sending")),
         );
         let recipients: BTreeSet<String> = mine

@@ -187,3 +187,138 @@ fn hostile_rule_names_stay_inside_their_quotes() {
         }
     }
 }
+
+const TENANT_PATH: &str =
+    "APCPR02A013.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com";
+
+/// Every command of an account's remediation, one string.
+fn commands(analysis: &Analysis, user: &str) -> String {
+    let account = analysis
+        .accounts
+        .iter()
+        .find(|a| a.user == user)
+        .unwrap_or_else(|| {
+            let users: Vec<&str> = analysis.accounts.iter().map(|a| a.user.as_str()).collect();
+            panic!("no account {user}: {users:?}")
+        });
+    assert!(!account.remediation.is_empty(), "{user} has no remediation");
+    account
+        .remediation
+        .iter()
+        .map(|s| s.command.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A rule made in OWA (no `Mailbox` parameter) is on the actor's own mailbox: the ObjectId's
+/// Exchange alias is the actor's, and the commands name the account by its UPN.
+#[test]
+fn inbox_rule_without_mailbox_parameter_is_on_the_actors_own_mailbox() {
+    let user = "stinger@contoso.onmicrosoft.com";
+    let analysis = analyse(&[new_inbox_rule(
+        1,
+        "2024-10-07T23:46:37",
+        user,
+        &format!("{TENANT_PATH}/stinger_b5cd7fb7af\\ForwardToHeaven"),
+        &[
+            ("Name", "ForwardToHeaven"),
+            ("ForwardTo", "alpha@localhost.com"),
+            ("DeleteMessage", "True"),
+            ("StopProcessingRules", "True"),
+        ],
+    )]);
+    let users: Vec<Option<&str>> = analysis
+        .findings
+        .iter()
+        .map(|f| f.user.as_deref())
+        .collect();
+    assert!(
+        !users.is_empty() && users.iter().all(|u| *u == Some(user)),
+        "findings are on {users:?}"
+    );
+    let commands = commands(&analysis, user);
+    assert!(
+        commands.contains(&format!("Update-MgUser -UserId '{user}'")),
+        "{commands}"
+    );
+    assert!(!commands.contains("stinger_b5cd7fb7af"), "{commands}");
+}
+
+/// An admin acting on a mailbox by its Exchange alias: the alias resolves through the evidence
+/// (here the account's own OWA rule, whose ObjectId carries the alias).
+#[test]
+fn exchange_alias_resolves_through_the_evidence() {
+    let victim = "adam@contoso.onmicrosoft.com";
+    let mut forward = new_inbox_rule(
+        2,
+        "2024-10-08T09:00:00",
+        "it.admin@contoso.onmicrosoft.com",
+        &format!("{TENANT_PATH}/adam_b5cd7fb7af"),
+        &[
+            ("Identity", "adam_b5cd7fb7af"),
+            ("ForwardingSmtpAddress", "smtp:adam.private@evil.example"),
+            ("DeliverToMailboxAndForward", "False"),
+        ],
+    );
+    forward["Operation"] = json!("Set-Mailbox");
+    let analysis = analyse(&[
+        new_inbox_rule(
+            1,
+            "2024-10-07T23:40:00",
+            victim,
+            &format!("{TENANT_PATH}/adam_b5cd7fb7af\\Newsletters"),
+            &[("Name", "Newsletters"), ("MoveToFolder", "Newsletters")],
+        ),
+        forward,
+    ]);
+    let forwarding: Vec<Option<&str>> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("forwarding."))
+        .map(|f| f.user.as_deref())
+        .collect();
+    assert_eq!(
+        forwarding,
+        [Some(victim)],
+        "the forwarding finding's account"
+    );
+    let commands = commands(&analysis, victim);
+    assert!(
+        commands.contains(&format!("Revoke-MgUserSignInSession -UserId '{victim}'")),
+        "{commands}"
+    );
+}
+
+/// Where the evidence gives only an Exchange alias, a Microsoft Graph command cannot take it:
+/// the step says how to find the UPN instead of printing a command that fails.
+#[test]
+fn an_account_known_only_by_its_alias_gets_no_graph_command() {
+    let analysis = analyse(&[new_inbox_rule(
+        1,
+        "2024-10-08T09:00:00",
+        "it.admin@contoso.onmicrosoft.com",
+        &format!("{TENANT_PATH}/orphan_9f8e7d6c5b\\x"),
+        &[
+            ("Mailbox", "orphan_9f8e7d6c5b"),
+            ("Name", "x"),
+            ("ForwardTo", "collector@evil.example"),
+            ("DeleteMessage", "True"),
+        ],
+    )]);
+    let commands = commands(&analysis, "orphan_9f8e7d6c5b");
+    assert!(
+        !commands.contains("-UserId 'orphan_9f8e7d6c5b'"),
+        "{commands}"
+    );
+    assert!(
+        commands.contains(
+            "The account is known only as the Exchange alias 'orphan_9f8e7d6c5b': find its UPN with Get-Mailbox -Identity 'orphan_9f8e7d6c5b'"
+        ),
+        "{commands}"
+    );
+    // Exchange cmdlets take an alias.
+    assert!(
+        commands.contains("Remove-InboxRule -Mailbox 'orphan_9f8e7d6c5b' -Identity 'x'"),
+        "{commands}"
+    );
+}
