@@ -337,15 +337,20 @@ fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
     let report = InspectReport::new(&ingested);
     match &args.json {
         Some(path) => write_output(path, &serde_json::to_vec_pretty(&report)?)?,
-        None => println!("{}", inputs_table(&ingested.inputs)),
+        None => writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            inputs_table(&ingested.inputs)
+        )?,
     }
     if args.json.as_deref() != Some(Path::new("-")) {
-        println!(
+        writeln!(
+            std::io::stdout().lock(),
             "{} inputs, {} events, {} duplicate records dropped",
             ingested.inputs.len(),
             ingested.events.len(),
             ingested.duplicates_dropped
-        );
+        )?;
     }
     Ok(exit_status(&ingested))
 }
@@ -381,7 +386,11 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
     let ingested = read_evidence(&args.input, FieldPlan::for_rules(&rules))?;
     // design.md section 2: no readable input at all is exit code 2, not a clean bill of health.
     if !ingested.inputs.iter().any(|i| i.source_kind().is_some()) {
-        println!("{}", inputs_table(&ingested.inputs));
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            inputs_table(&ingested.inputs)
+        )?;
         bail!(crate::error::Error::NoInput(format!(
             "none of the {} files found is an export uala can read (see the table above)",
             ingested.inputs.len()
