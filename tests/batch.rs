@@ -184,6 +184,10 @@ fn batch_summary_exit_codes_campaigns_junit_and_parquet() {
             &DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
         );
         let tenants = events.column("tenant").unwrap().str().unwrap();
+        assert!(
+            !tenants.is_empty(),
+            "{name}: no events in the parquet partition"
+        );
         assert!((0..tenants.len()).all(|i| tenants.get(i) == Some(name)));
         assert_eq!(events.column("line").unwrap().dtype(), &DataType::Int64);
         let findings = parquet_rows(&part.join("findings.parquet"));
