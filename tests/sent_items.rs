@@ -252,8 +252,7 @@ fn sample_case_views_join_by_message_id() {
         .collect();
     assert_eq!(weekly.len(), 5);
     assert!(weekly.iter().all(|v| v.external.len() == 150 && v.outbound));
-    let traced: Vec<&&mail::MessageView> =
-        weekly.iter().filter(|v| !v.trace.is_empty()).collect();
+    let traced: Vec<&&mail::MessageView> = weekly.iter().filter(|v| !v.trace.is_empty()).collect();
     assert!(!traced.is_empty(), "no newsletter is in the message trace");
     assert!(
         traced
