@@ -18,10 +18,12 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::analysis::AnalysisOptions;
 use crate::analyzers::signin::SigninOptions;
 use crate::finding::Severity;
 use crate::infra::InfraOptions;
@@ -144,6 +146,53 @@ impl Config {
                 .collect(),
             since: None,
         }
+    }
+}
+
+/// What the analysis flags of `analyze` and `batch` ask for (`cli::AnalysisFlags` without clap):
+/// nothing is loaded until [`AnalysisSettings::options`].
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisSettings {
+    /// Findings at or above it give exit code 1 (`batch`: that tenant fails).
+    pub fail_on: Option<Severity>,
+    /// Extra rules folder (same id replaces a built-in rule).
+    pub rules: Option<PathBuf>,
+    /// The configuration file.
+    pub config: Option<PathBuf>,
+    /// MaxMind or DB-IP databases.
+    pub geoip: Vec<PathBuf>,
+    /// Known corporate egress.
+    pub allow_ip: Vec<ipnet::IpNet>,
+    /// Start of the evaluated period; earlier events are baseline only.
+    pub since: Option<DateTime<Utc>>,
+}
+
+impl AnalysisSettings {
+    /// The configuration file (or the defaults) and the analysis options these settings and it
+    /// give; the tenant name and internal domains are left to the caller.
+    pub fn options(&self) -> anyhow::Result<(Config, AnalysisOptions)> {
+        let config = match &self.config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        let mut signin = config.signin_options();
+        signin.allow.extend(self.allow_ip.iter().copied());
+        signin.since = self.since;
+        let options = AnalysisOptions {
+            analyzers: crate::analyzers::Options {
+                signin,
+                ..Default::default()
+            },
+            infra: config.infra_options(),
+            severity_overrides: config.severity.clone(),
+            geoip: if self.geoip.is_empty() {
+                None
+            } else {
+                Some(std::sync::Arc::new(crate::geoip::GeoIp::open(&self.geoip)?))
+            },
+            ..Default::default()
+        };
+        Ok((config, options))
     }
 }
 

@@ -30,7 +30,7 @@ pub const CONSUMED: &[&str] = &[
     "userId",
     // tenant inference (ingest::tenant, tenant.rs)
     "OrganizationName",
-    // sent_items.rs, timeline.rs
+    // analyzers/mail, timeline.rs
     "Direction",
     "FromIP",
     "InternetMessageId",

@@ -75,6 +75,12 @@ impl Directory {
                     }
                 }
                 SourceKind::Ual => {
+                    // A rule made without `-Mailbox` is on the actor's own mailbox: the
+                    // ObjectId's Exchange alias (`…/stinger_b5cd7fb7af\Rule`) is the actor's.
+                    if let Some((alias, actor)) = own_mailbox_rule(e) {
+                        add(alias, &actor);
+                        upns.insert(actor);
+                    }
                     if let (Some(upn), Some(guid)) =
                         (e.attr("MailboxOwnerUPN"), e.attr("MailboxGuid"))
                     {
@@ -170,6 +176,11 @@ fn mailbox_cmdlet_target(e: &Event) -> Option<String> {
         return None;
     }
     let inbox_rule = noun.eq_ignore_ascii_case("InboxRule");
+    if inbox_rule {
+        if let Some((_, actor)) = own_mailbox_rule(e) {
+            return Some(actor);
+        }
+    }
     let candidate = e
         .attr("Parameters.Mailbox")
         .filter(|m| !m.trim().is_empty())
@@ -186,6 +197,32 @@ fn mailbox_cmdlet_target(e: &Event) -> Option<String> {
                 .filter(|o| !o.trim().is_empty() && (!inbox_rule || o.contains('\\')))
         })?;
     Some(mailbox_part(candidate).to_string())
+}
+
+/// An inbox-rule cmdlet that names no mailbox (no `Mailbox` parameter, an `Identity` that is
+/// only the rule's name) acts on the caller's own mailbox (OWA, Outlook, the user's own
+/// PowerShell; design.md section 8, "Whose finding"): the mailbox part of its ObjectId, and the
+/// actor's lower-case UPN. `None` when the cmdlet names a mailbox or the actor is no UPN.
+fn own_mailbox_rule(e: &Event) -> Option<(&str, String)> {
+    let (_, noun) = e.operation.split_once('-')?;
+    if !noun.eq_ignore_ascii_case("InboxRule") {
+        return None;
+    }
+    if e.attr("Parameters.Mailbox")
+        .is_some_and(|m| !m.trim().is_empty())
+        || e.attr("Parameters.Identity")
+            .is_some_and(|i| i.contains('\\'))
+    {
+        return None;
+    }
+    let actor = e.actor.as_deref().filter(|a| a.contains('@'))?;
+    let alias = e
+        .object
+        .as_deref()
+        .filter(|o| o.contains('\\'))
+        .map(mailbox_part)
+        .unwrap_or_default();
+    Some((alias, normalize(actor)))
 }
 
 /// `EURPR01.../contoso.onmicrosoft.com/266c...\.` → `266c...`; `megan:\Inbox` → `megan`;
@@ -213,7 +250,7 @@ fn normalize(s: &str) -> String {
     t.to_lowercase()
 }
 
-fn looks_like_guid(s: &str) -> bool {
+pub fn looks_like_guid(s: &str) -> bool {
     let s = s.trim().trim_matches(|c| c == '{' || c == '}');
     s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
 }

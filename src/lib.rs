@@ -20,6 +20,7 @@ pub mod identity;
 pub mod infra;
 pub mod ingest;
 pub mod inspect;
+pub mod output;
 pub mod parquet;
 pub mod remediation;
 pub mod report;

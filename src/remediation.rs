@@ -28,8 +28,58 @@ pub const STEPS: &[&str] = &[
     "notify-contacts",
 ];
 
+/// A PowerShell string expression whose value is exactly `s`, safe to paste into a shell.
+///
+/// PowerShell takes U+2018, U+2019, U+201A and U+201B as single quotes too, so every one of them
+/// is doubled, not only `'`: an attacker-chosen rule name cannot close the string. Characters
+/// that would end the command line (NUL, line breaks, other controls) or hide what it does
+/// (bidirectional and zero-width formatting) are spliced in as `[char]0xNNNN`, giving
+/// `('…' + [char]0x000A + '…')`; the expression starts with a string so that `+` concatenates.
 fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    let mut parts: Vec<String> = Vec::new();
+    let mut literal = String::from("'");
+    for c in s.chars() {
+        if is_single_quote(c) {
+            literal.push(c);
+            literal.push(c);
+        } else if needs_char_escape(c) {
+            literal.push('\'');
+            if parts.is_empty() || literal != "''" {
+                parts.push(literal);
+            }
+            literal = String::from("'");
+            parts.push(format!("[char]0x{:04X}", u32::from(c)));
+        } else {
+            literal.push(c);
+        }
+    }
+    literal.push('\'');
+    if parts.is_empty() {
+        return literal;
+    }
+    if literal != "''" {
+        parts.push(literal);
+    }
+    format!("({})", parts.join(" + "))
+}
+
+/// The characters PowerShell's tokenizer treats as a single quote.
+fn is_single_quote(c: char) -> bool {
+    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
+}
+
+/// Control characters (line breaks, NUL, C1 controls), the Unicode line and paragraph
+/// separators, and invisible formatting that could disguise a command.
+fn needs_char_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 fn field_values(f: &Finding, key: &str) -> Vec<String> {
@@ -58,6 +108,18 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogu
         }
         let upn = account.user.as_str();
         let q = quote(upn);
+        // Microsoft Graph's -UserId (and -SenderAddress) take a UPN, address or object id, not
+        // the Exchange alias an unresolved account may be known by (Exchange cmdlets take it).
+        let by_upn = |command: &dyn Fn(&str) -> String| -> String {
+            if upn.contains('@') || crate::identity::looks_like_guid(upn) {
+                command(&q)
+            } else {
+                format!(
+                    "# The account is known only as the Exchange alias {q}: find its UPN with Get-Mailbox -Identity {q} | Format-List UserPrincipalName, then: {}",
+                    command("'<UPN>'")
+                )
+            }
+        };
         let ids = |pred: &dyn Fn(&Finding) -> bool| -> Vec<String> {
             mine.iter()
                 .filter(|f| pred(f))
@@ -93,41 +155,43 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogu
         push(
             "reset-password",
             "Reset the password (twice, some time apart, if it is synchronized from on-premises Active Directory) and require MFA re-registration".into(),
-            format!("Update-MgUser -UserId {q} -PasswordProfile @{{ ForceChangePasswordNextSignIn = $true; Password = '<new password>' }}"),
+            by_upn(&|q| format!("Update-MgUser -UserId {q} -PasswordProfile @{{ ForceChangePasswordNextSignIn = $true; Password = '<new password>' }}")),
             basis.clone(),
         );
         push(
             "revoke-sessions",
             "Revoke every session and refresh token so stolen tokens stop working".into(),
-            format!("Revoke-MgUserSignInSession -UserId {q}"),
+            by_upn(&|q| format!("Revoke-MgUserSignInSession -UserId {q}")),
             basis.clone(),
         );
         if account.verdict == Verdict::Compromised {
             push(
                 "block-sign-in",
                 "Block sign-in until the account is clean (optional while investigating)".into(),
-                format!("Update-MgUser -UserId {q} -AccountEnabled:$false"),
+                by_upn(&|q| format!("Update-MgUser -UserId {q} -AccountEnabled:$false")),
                 serious.clone(),
             );
         }
         push(
             "review-mfa",
             "Review the registered MFA methods and remove any the user does not recognise".into(),
-            format!("Get-MgUserAuthenticationMethod -UserId {q}"),
+            by_upn(&|q| format!("Get-MgUserAuthenticationMethod -UserId {q}")),
             ids(&calls_for("review-mfa")),
         );
         push(
             "review-consents",
             "Review the applications the account consented to, and remove the grants of unknown ones".into(),
-            format!("Get-MgUserOauth2PermissionGrant -UserId {q}   # then: Remove-MgOauth2PermissionGrant -OAuth2PermissionGrantId <id>"),
+            by_upn(&|q| format!("Get-MgUserOauth2PermissionGrant -UserId {q}   # then: Remove-MgOauth2PermissionGrant -OAuth2PermissionGrantId <id>")),
             ids(&calls_for("review-consents")),
         );
         push(
             "remove-admin-roles",
             "Remove administrative roles the account was given".into(),
-            format!(
-                "Get-MgUserMemberOf -UserId {q}   # then: Remove-MgDirectoryRoleMemberByRef -DirectoryRoleId <role> -DirectoryObjectId <user id>"
-            ),
+            by_upn(&|q| {
+                format!(
+                    "Get-MgUserMemberOf -UserId {q}   # then: Remove-MgDirectoryRoleMemberByRef -DirectoryRoleId <role> -DirectoryObjectId <user id>"
+                )
+            }),
             ids(&calls_for("remove-admin-roles")),
         );
         push(
@@ -201,9 +265,11 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogu
         push(
             "unblock-sending",
             "If Microsoft restricted the account from sending, release it once clean".into(),
-            format!(
-                "Get-BlockedSenderAddress -SenderAddress {q}   # then: Remove-BlockedSenderAddress -SenderAddress {q}"
-            ),
+            by_upn(&|q| {
+                format!(
+                    "Get-BlockedSenderAddress -SenderAddress {q}   # then: Remove-BlockedSenderAddress -SenderAddress {q}"
+                )
+            }),
             ids(&calls_for("unblock-sending")),
         );
         let recipients: BTreeSet<String> = mine
@@ -232,5 +298,26 @@ pub fn plan(accounts: &mut [Account], findings: &[Finding], catalogue: &Catalogu
             ids(&calls_for("notify-contacts")),
         );
         account.remediation = steps;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quotes_every_single_quote_character_and_splices_line_breaks() {
+        assert_eq!(quote("o'brien@contoso.com"), "'o''brien@contoso.com'");
+        assert_eq!(
+            quote("a\u{2019}b\u{201A}"),
+            "'a\u{2019}\u{2019}b\u{201A}\u{201A}'"
+        );
+        assert_eq!(quote("$(x)"), "'$(x)'");
+        assert_eq!(quote("a\r\nb"), "('a' + [char]0x000D + [char]0x000A + 'b')");
+        assert_eq!(
+            quote("\nb\u{0}"),
+            "('' + [char]0x000A + 'b' + [char]0x0000)"
+        );
+        assert_eq!(quote(""), "''");
     }
 }

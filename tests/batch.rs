@@ -184,6 +184,10 @@ fn batch_summary_exit_codes_campaigns_junit_and_parquet() {
             &DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
         );
         let tenants = events.column("tenant").unwrap().str().unwrap();
+        assert!(
+            !tenants.is_empty(),
+            "{name}: no events in the parquet partition"
+        );
         assert!((0..tenants.len()).all(|i| tenants.get(i) == Some(name)));
         assert_eq!(events.column("line").unwrap().dtype(), &DataType::Int64);
         let findings = parquet_rows(&part.join("findings.parquet"));
@@ -432,4 +436,166 @@ fn analyze_writes_parquet_for_the_inferred_tenant() {
         .assert()
         .code(2);
     assert!(!common::sample_case().join("pq").exists());
+}
+
+/// A rule whose id (and so its family) is full of XML's special characters and controls.
+const HOSTILE_RULE: &str = r#"id: "odd<&>\"'\x07fam.rule<&>\"'\x01"
+title: Inbox rule created (hostile id)
+description: Test rule whose id XML must escape.
+severity: low
+sources: [ual]
+operations: [New-InboxRule]
+match: {field: "@operation", equals: New-InboxRule}
+summary: "inbox rule"
+examples:
+  fire:
+    - kind: ual
+      record: {CreationTime: "2025-03-04T12:00:00", Id: "h1", Operation: New-InboxRule, RecordType: 1,
+               UserId: megan.bowen@contoso.com}
+  quiet:
+    - kind: ual
+      record: {CreationTime: "2025-03-04T12:00:00", Id: "h2", Operation: Set-InboxRule, RecordType: 1,
+               UserId: megan.bowen@contoso.com}
+"#;
+
+/// Tenant names and rule ids with `<>&"'` and control characters still give well-formed JUnit
+/// XML, with the controls as U+FFFD; the families come from the catalogue, custom ones too.
+#[cfg(unix)]
+#[test]
+fn junit_is_well_formed_with_hostile_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tenants");
+    let tenant = "evil<&>\"'\u{1}tenant";
+    copy_dir(&common::sample_case(), &root.join(tenant));
+    std::fs::create_dir_all(root.join("empty<&>\"'\u{2}")).unwrap();
+    let rules = tmp.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("hostile.yml"), HOSTILE_RULE).unwrap();
+    // A custom family that no tenant has findings of: still a case, as the catalogue has it.
+    let quiet = HOSTILE_RULE
+        .replace(r#""odd<&>\"'\x07fam.rule<&>\"'\x01""#, "quiet.never")
+        .replace("[New-InboxRule]", "[Never-Seen]");
+    std::fs::write(rules.join("quiet.yml"), quiet).unwrap();
+    let out = tmp.path().join("out");
+    uala()
+        .arg("batch")
+        .arg(&root)
+        .arg("--out-dir")
+        .arg(&out)
+        .args(["--quiet", "--fail-on", "low", "--rules"])
+        .arg(&rules)
+        .assert()
+        .code(1);
+
+    let (suites, tests, failures, errors) = junit_counts(&out.join("junit.xml"));
+    // Each suite: `input`, the 7 built-in families and the two custom ones.
+    assert_eq!((suites, tests, errors), (2, 2 * 10, 1));
+    assert!(
+        failures >= 2,
+        "the hostile family's case and a built-in one fail"
+    );
+
+    let text = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| {
+            n.has_tag_name("testsuite") && n.attribute("name") == Some("evil<&>\"'\u{FFFD}tenant")
+        })
+        .expect("the hostile tenant's suite, its control character replaced");
+    let family = "odd<&>\"'\u{FFFD}fam";
+    let case = suite
+        .children()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(family))
+        .expect("a case for the custom rule's family");
+    assert_eq!(
+        case.attribute("classname"),
+        Some("uala.evil<&>\"'\u{FFFD}tenant")
+    );
+    let failure = case
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("the custom family's findings fail its case");
+    assert!(
+        failure
+            .text()
+            .unwrap()
+            .contains("low odd<&>\"'\u{FFFD}fam.rule<&>\"'\u{FFFD}"),
+        "{:?}",
+        failure.text()
+    );
+    let empty = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite") && n.attribute("name") == Some("empty<&>\"'\u{FFFD}"))
+        .unwrap();
+    let error = empty
+        .descendants()
+        .find(|n| n.has_tag_name("error"))
+        .unwrap();
+    assert!(
+        error
+            .text()
+            .unwrap()
+            .contains("empty<&>\"'\u{FFFD}: no readable input")
+    );
+    // The catalogue's families, in its order (built-in, then custom), are every suite's cases.
+    for suite in doc.descendants().filter(|n| n.has_tag_name("testsuite")) {
+        let names: Vec<&str> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .filter_map(|n| n.attribute("name"))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "input",
+                "forwarding",
+                "inbox_rule",
+                "signin",
+                "sent_items",
+                "mailbox",
+                "persistence",
+                "audit",
+                family,
+                "quiet"
+            ]
+        );
+    }
+}
+
+/// `uala batch ... | head -1`: once the reader is gone, the tables meet a broken pipe, and the
+/// run ends quietly with exit code 0 (no panic), its files written.
+#[cfg(unix)]
+#[test]
+fn batch_into_a_closed_pipe_ends_quietly() {
+    use assert_cmd::assert::OutputAssertExt;
+    use predicates::prelude::*;
+    use std::process::Stdio;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tenants");
+    copy_dir(&common::sample_case(), &root.join("fabrikam"));
+    let out = tmp.path().join("out");
+    // A pipe whose reading end is already closed: the stdin of a process that has ended.
+    let mut reader = std::process::Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pipe = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("uala"))
+        .env("SOURCE_DATE_EPOCH", "1735689600")
+        .arg("batch")
+        .arg(&root)
+        .arg("--out-dir")
+        .arg(&out)
+        // Exit code 1 without the broken pipe.
+        .args(["--quiet", "--fail-on", "high"])
+        .stdout(Stdio::from(pipe))
+        .output()
+        .unwrap()
+        .assert()
+        .code(0)
+        .stderr(predicate::str::is_empty());
+    assert!(out.join("summary.json").is_file() && out.join("junit.xml").is_file());
 }

@@ -16,6 +16,7 @@ fn analyzers_and_catalogue_agree() {
     let problems = uala::analysis::check_catalogue(common::catalogue());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // Every analyzer's rule, and every data rule, is in the one catalogue.
+    assert!(!uala::analyzers::all().is_empty(), "no analyzer");
     for a in uala::analyzers::all() {
         assert!(!a.rules().is_empty(), "{} declares no rule", a.name());
         for id in a.rules() {
@@ -27,6 +28,7 @@ fn analyzers_and_catalogue_agree() {
 #[test]
 fn every_entry_says_what_it_proves_how_to_tell_it_and_what_to_do() {
     let known_steps = uala::remediation::STEPS;
+    assert!(!common::catalogue().rules.is_empty(), "an empty catalogue");
     for rule in &common::catalogue().rules {
         let s = &rule.spec;
         assert!(!s.proves.trim().is_empty(), "{}: no `proves`", s.id);

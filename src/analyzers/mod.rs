@@ -5,7 +5,7 @@
 
 pub mod forwarding;
 pub mod inbox_rules;
-pub mod sent_items;
+pub mod mail;
 pub mod signin;
 
 use crate::event::Event;
@@ -19,7 +19,7 @@ use crate::tenant::Tenant;
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub signin: signin::SigninOptions,
-    pub mail: sent_items::SentItemsOptions,
+    pub mail: mail::MailOptions,
 }
 
 /// What every analyzer sees.
@@ -51,7 +51,7 @@ pub fn all() -> &'static [&'static dyn Analyzer] {
     &[
         &inbox_rules::InboxRules,
         &signin::Signins,
-        &sent_items::Mail,
+        &mail::Mail,
         &forwarding::SharedDestinations,
     ]
 }

@@ -1,4 +1,10 @@
 //! The command line (design.md section 2): clap definitions and the commands' top level.
+//!
+//! The flag groups that several commands take are declared once here ([`InputArgs`] with
+//! [`ReadFlags`], [`OutputFlags`], [`AnalysisFlags`]); `batch` and `merge` are in [`batch`],
+//! which turns their flags into the plain plans `crate::batch` runs (it never sees clap).
+
+pub mod batch;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -8,13 +14,16 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
-use crate::analysis::AnalysisOptions;
+pub use batch::{BatchArgs, MergeArgs};
+
+use crate::config::AnalysisSettings;
 use crate::error::ExitStatus;
 use crate::field_plan::FieldPlan;
 use crate::finding::Severity;
 use crate::ingest::time::DateOrder;
 use crate::ingest::{self, IngestOptions, Ingested};
 use crate::inspect::{InspectReport, inputs_table};
+use crate::output::{check_output, generated_at};
 use crate::report::csv::CsvReporter;
 use crate::report::html::HtmlReporter;
 use crate::report::sarif::SarifReporter;
@@ -43,9 +52,9 @@ pub enum Command {
     /// The rule catalogue: list, show one, or run every rule's examples.
     Rules(RulesArgs),
     /// Analyse every tenant folder under ROOT: per-tenant reports, summary, JUnit, campaigns.
-    Batch(Box<crate::batch::BatchArgs>),
+    Batch(Box<BatchArgs>),
     /// Merge the output folders of sharded `batch` jobs into one summary.
-    Merge(crate::batch::MergeArgs),
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -72,12 +81,20 @@ pub enum RulesAction {
     Doc,
 }
 
-/// Options shared by every command that reads evidence.
+/// The evidence of `analyze` and `inspect`, and how it is read.
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Evidence folders or files (folders are walked; .zip and .gz are read in place).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadFlags,
+}
+
+/// How evidence is read, and the run's threads and stderr: shared by every command that reads
+/// evidence (`analyze`, `inspect`, `batch`).
+#[derive(Debug, Args)]
+pub struct ReadFlags {
     /// Day/month order of culture-formatted dates (e.g. message trace `Received`); learnt per
     /// file when not given.
     #[arg(long, value_enum, help_heading = "Input")]
@@ -85,7 +102,8 @@ pub struct InputArgs {
     /// Largest decompressed size read from one archive, in bytes.
     #[arg(long, default_value_t = 4 << 30, value_name = "BYTES", help_heading = "Input")]
     pub max_decompressed: u64,
-    /// Stop at the first input error (exit code 2) instead of skipping and reporting it.
+    /// Stop at the first input error (exit code 2) instead of skipping and reporting it
+    /// (`batch`: that tenant stops, and its row gets exit code 2).
     #[arg(long, help_heading = "Input")]
     pub strict: bool,
     /// Worker threads (default: all cores). Output does not depend on it.
@@ -94,6 +112,29 @@ pub struct InputArgs {
     /// No progress bar and no diagnostics on stderr (they stay in the reports).
     #[arg(long, short, help_heading = "Run")]
     pub quiet: bool,
+}
+
+impl ReadFlags {
+    /// The ingest options these flags give (no field plan: the caller's rules decide it).
+    pub fn ingest_options(&self) -> IngestOptions {
+        IngestOptions {
+            date_order: self.date_order,
+            max_decompressed: self.max_decompressed,
+            strict: self.strict,
+            field_plan: None,
+        }
+    }
+}
+
+/// Output options shared by `analyze` and `batch`.
+#[derive(Debug, Args)]
+pub struct OutputFlags {
+    /// Overwrite existing output files.
+    #[arg(long, help_heading = "Output")]
+    pub force: bool,
+    /// Time zone for times shown to people (IANA name, e.g. Europe/Berlin); machine outputs stay UTC.
+    #[arg(long, default_value = "UTC", value_parser = parse_tz, help_heading = "Output")]
+    pub tz: chrono_tz::Tz,
 }
 
 #[derive(Debug, Args)]
@@ -132,9 +173,8 @@ pub struct AnalyzeArgs {
     /// Write events and findings as Parquet under DIR/tenant=<id>/ (docs/parquet.md).
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub parquet: Option<PathBuf>,
-    /// Overwrite existing output files.
-    #[arg(long, help_heading = "Output")]
-    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputFlags,
     /// The tenant's own mail domains (default: inferred from its accounts).
     #[arg(
         long = "internal-domain",
@@ -145,9 +185,6 @@ pub struct AnalyzeArgs {
     /// Tenant name for the report (default: the *.onmicrosoft.com name in the evidence).
     #[arg(long, value_name = "NAME", help_heading = "Analysis")]
     pub tenant: Option<String>,
-    /// Time zone for times shown to people (IANA name, e.g. Europe/Berlin); machine outputs stay UTC.
-    #[arg(long, default_value = "UTC", value_parser = parse_tz, help_heading = "Output")]
-    pub tz: chrono_tz::Tz,
     /// Colour in the terminal report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
@@ -178,32 +215,16 @@ pub struct AnalysisFlags {
     pub since: Option<DateTime<Utc>>,
 }
 
-impl AnalysisFlags {
-    /// The configuration file (or the defaults) and the analysis options these flags and it
-    /// give; the tenant name and internal domains are left to the caller.
-    pub fn options(&self) -> anyhow::Result<(crate::config::Config, AnalysisOptions)> {
-        let config = match &self.config {
-            Some(path) => crate::config::Config::load(path)?,
-            None => crate::config::Config::default(),
-        };
-        let mut signin = config.signin_options();
-        signin.allow.extend(self.allow_ip.iter().copied());
-        signin.since = self.since;
-        let options = AnalysisOptions {
-            analyzers: crate::analyzers::Options {
-                signin,
-                ..Default::default()
-            },
-            infra: config.infra_options(),
-            severity_overrides: config.severity.clone(),
-            geoip: if self.geoip.is_empty() {
-                None
-            } else {
-                Some(std::sync::Arc::new(crate::geoip::GeoIp::open(&self.geoip)?))
-            },
-            ..Default::default()
-        };
-        Ok((config, options))
+impl From<AnalysisFlags> for AnalysisSettings {
+    fn from(flags: AnalysisFlags) -> AnalysisSettings {
+        AnalysisSettings {
+            fail_on: flags.fail_on,
+            rules: flags.rules,
+            config: flags.config,
+            geoip: flags.geoip,
+            allow_ip: flags.allow_ip,
+            since: flags.since,
+        }
     }
 }
 
@@ -259,13 +280,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Inspect(args) => inspect(args),
         Command::Analyze(args) => analyze(*args),
         Command::Rules(args) => rules(args),
-        Command::Batch(args) => crate::batch::batch(*args),
-        Command::Merge(args) => crate::batch::merge(args),
+        Command::Batch(args) => crate::batch::run((*args).into()),
+        Command::Merge(args) => crate::batch::merge(args.into()),
     }
 }
 
 fn read_evidence(input: &InputArgs, field_plan: FieldPlan) -> anyhow::Result<Ingested> {
-    if let Some(n) = input.threads {
+    if let Some(n) = input.read.threads {
         // Fails only when a pool was already built (tests calling `run` twice); the first
         // setting then stays, which is harmless because output does not depend on it.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -273,12 +294,10 @@ fn read_evidence(input: &InputArgs, field_plan: FieldPlan) -> anyhow::Result<Ing
             .build_global();
     }
     let options = IngestOptions {
-        date_order: input.date_order,
-        max_decompressed: input.max_decompressed,
-        strict: input.strict,
         field_plan: Some(std::sync::Arc::new(field_plan)),
+        ..input.read.ingest_options()
     };
-    let progress = (!input.quiet && std::io::stderr().is_terminal()).then(|| {
+    let progress = (!input.read.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_message("reading evidence");
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -288,7 +307,7 @@ fn read_evidence(input: &InputArgs, field_plan: FieldPlan) -> anyhow::Result<Ing
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    if !input.quiet {
+    if !input.read.quiet {
         let mut stderr = std::io::stderr().lock();
         // Info-level notes (duplicate ids with different content) stay in the reports.
         for d in ingested
@@ -318,15 +337,20 @@ fn inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
     let report = InspectReport::new(&ingested);
     match &args.json {
         Some(path) => write_output(path, &serde_json::to_vec_pretty(&report)?)?,
-        None => println!("{}", inputs_table(&ingested.inputs)),
+        None => writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            inputs_table(&ingested.inputs)
+        )?,
     }
     if args.json.as_deref() != Some(Path::new("-")) {
-        println!(
+        writeln!(
+            std::io::stdout().lock(),
             "{} inputs, {} events, {} duplicate records dropped",
             ingested.inputs.len(),
             ingested.events.len(),
             ingested.duplicates_dropped
-        );
+        )?;
     }
     Ok(exit_status(&ingested))
 }
@@ -340,7 +364,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
         &args.sarif,
     ];
     for path in outputs.iter().copied().flatten() {
-        check_output(path, &args.input.paths, args.force)?;
+        check_output(path, &args.input.paths, args.output.force)?;
     }
     if let Some(dir) = &args.parquet {
         crate::parquet::check_dir_outside(dir, &args.input.paths)?;
@@ -357,17 +381,22 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
             "only one output can go to stdout (-)".into()
         ));
     }
-    let rules = Catalogue::load(args.analysis.rules.as_deref())?;
+    let settings = AnalysisSettings::from(args.analysis);
+    let rules = Catalogue::load(settings.rules.as_deref())?;
     let ingested = read_evidence(&args.input, FieldPlan::for_rules(&rules))?;
     // design.md section 2: no readable input at all is exit code 2, not a clean bill of health.
     if !ingested.inputs.iter().any(|i| i.source_kind().is_some()) {
-        println!("{}", inputs_table(&ingested.inputs));
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            inputs_table(&ingested.inputs)
+        )?;
         bail!(crate::error::Error::NoInput(format!(
             "none of the {} files found is an export uala can read (see the table above)",
             ingested.inputs.len()
         )));
     }
-    let (config, mut options) = args.analysis.options()?;
+    let (config, mut options) = settings.options()?;
     options.internal_domains = config.internal_domains.clone();
     options
         .internal_domains
@@ -376,7 +405,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
     let analysis = crate::analysis::analyze(ingested, &rules, &options);
     let report = Report::new(&analysis, &rules, generated_at());
     let display = Display {
-        tz: args.tz,
+        tz: args.output.tz,
         color: match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -406,7 +435,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     if let Some(dir) = &args.parquet {
-        crate::parquet::write_analysis(dir, &analysis, &args.input.paths, args.force)?;
+        crate::parquet::write_analysis(dir, &analysis, &args.input.paths, args.output.force)?;
     }
     if !outputs
         .iter()
@@ -417,8 +446,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
         let mut stdout = std::io::stdout().lock();
         TerminalReporter { display }.render(&report, &mut stdout)?;
     }
-    let failed = args
-        .analysis
+    let failed = settings
         .fail_on
         .is_some_and(|threshold| analysis.findings.iter().any(|f| f.severity >= threshold));
     let status = if failed {
@@ -513,63 +541,6 @@ fn made_by(rule: &crate::rules::Rule) -> String {
         Some(a) => format!("analyzer {a}"),
         None => "data rule".into(),
     }
-}
-
-/// The report's one generated-at time: `SOURCE_DATE_EPOCH` when set (reproducible builds'
-/// convention), otherwise now.
-pub fn generated_at() -> DateTime<Utc> {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .and_then(|secs| DateTime::from_timestamp(secs, 0))
-        .unwrap_or_else(|| Utc::now().with_nanosecond_zero())
-}
-
-trait NanosZero {
-    fn with_nanosecond_zero(self) -> Self;
-}
-
-impl NanosZero for DateTime<Utc> {
-    fn with_nanosecond_zero(self) -> Self {
-        use chrono::Timelike;
-        self.with_nanosecond(0).unwrap_or(self)
-    }
-}
-
-/// Refuses an output path inside any evidence folder (evidence is read-only), or an existing file
-/// without `--force`. `-` is stdout.
-pub fn check_output(path: &Path, inputs: &[PathBuf], force: bool) -> anyhow::Result<()> {
-    if path == Path::new("-") {
-        return Ok(());
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let parent = parent
-        .canonicalize()
-        .with_context(|| format!("output folder {} does not exist", parent.display()))?;
-    let target = parent.join(path.file_name().unwrap_or_default());
-    for input in inputs {
-        if let Ok(input) = input.canonicalize() {
-            if target.starts_with(&input) || target == input {
-                bail!(crate::error::Error::Output {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "it is inside the evidence at {} (evidence is read-only)",
-                        input.display()
-                    ),
-                });
-            }
-        }
-    }
-    if target.exists() && !force {
-        bail!(crate::error::Error::Output {
-            path: path.to_path_buf(),
-            reason: "it exists (use --force to overwrite)".into(),
-        });
-    }
-    Ok(())
 }
 
 /// Renders one report format to a file or stdout (`-`).
