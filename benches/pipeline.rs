@@ -4,7 +4,7 @@
 //!   generated mixed export (UAL Purview CSV + sign-ins), prepared as `analysis::analyze`
 //!   prepares them (identity resolution, locations spread, tenant inferred), then cloned until
 //!   there are at least 1,000,000;
-//! * `signin/analyze` — `analyzers::signin::analyze` over at least 1,000,000 Entra sign-ins: a
+//! * `signin/analyze` — `analyzers::signin::analyze_events` over at least 1,000,000 Entra sign-ins: a
 //!   generated sign-in export replicated as independent tenants (each copy renames the accounts
 //!   and moves the addresses, so every copy finds what the original finds).
 //!
@@ -153,9 +153,9 @@ fn main() {
                 b.iter_custom(|iters| {
                     let mut total = Duration::ZERO;
                     for _ in 0..iters {
-                        let (found, took) = times
-                            .borrow_mut()
-                            .measure(|| signin::analyze(black_box(&events), &inputs, &options));
+                        let (found, took) = times.borrow_mut().measure(|| {
+                            signin::analyze_events(black_box(&events), &inputs, &options)
+                        });
                         total += took;
                         findings.set(found.len() as u64);
                         drop(black_box(found));
@@ -284,10 +284,10 @@ fn smoke() {
     let (events, inputs, tenant) = prepared(&[sample]);
     let rules = Catalogue::load(None).expect("embedded rules");
     let options = SigninOptions::default();
-    let once = signin::analyze(&events, &inputs, &options).len();
+    let once = signin::analyze_events(&events, &inputs, &options).len();
     let events = replicate(events.clone(), events.len() * 2, as_other_tenant);
     let found = rules.evaluate(&events, &tenant, &inputs);
-    let signins = signin::analyze(&events, &inputs, &options);
+    let signins = signin::analyze_events(&events, &inputs, &options);
     assert!(!found.is_empty() && !signins.is_empty());
     // Each copy is a tenant of its own: it finds what the original finds.
     assert_eq!(signins.len(), 2 * once, "replicated sign-ins interfere");

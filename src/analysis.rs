@@ -6,10 +6,10 @@
 use crate::analyzers::{self, Analyzer, Context};
 use crate::finding::{self, Finding};
 use crate::identity::{self, Directory};
-use crate::ingest::Ingested;
-use crate::rules::Catalogue;
 use crate::infra::Infrastructure;
 use crate::infra::known::Known;
+use crate::ingest::Ingested;
+use crate::rules::Catalogue;
 use crate::tenant::Tenant;
 
 /// Options of the analysis stage.

@@ -27,7 +27,7 @@ fn run(paths: &[std::path::PathBuf], domains: &[String]) -> Run {
     identity::resolve_events(&mut ingested.events, &directory);
     signin::spread_locations(&mut ingested.events);
     let tenant = Tenant::infer(&ingested.events, domains);
-    let prior = signin::analyze(
+    let prior = signin::analyze_events(
         &ingested.events,
         &ingested.inputs,
         &signin::SigninOptions::default(),

@@ -120,7 +120,9 @@ pub fn plan(a: &mut Act, out: &mut dyn Emit, st: &mut State, signin_days: i64) -
         let mut forward_to = Vec::new();
         let mut hidden_rule = false;
         let mut spray_targets = 0;
-        let start = t0;
+        // The window is the victim's: it opens at the attacker's first event on this account (a
+        // spray's attempts against colleagues come before it, and are not the victim's).
+        let mut start = t0;
         let mut last;
         let aad = a.r.guid();
         match kind {
@@ -170,6 +172,7 @@ pub fn plan(a: &mut Act, out: &mut dyn Emit, st: &mut State, signin_days: i64) -
                     x += a.r.range(30, 80);
                 }
                 spray_targets = k;
+                start = x + 60;
                 att_sign(
                     a,
                     out,

@@ -10,9 +10,9 @@ pub mod signin;
 
 use crate::event::Event;
 use crate::finding::{Evidence, Finding, Indicators, Severity};
-use crate::ingest::InputSummary;
 use crate::infra::Infrastructure;
 use crate::infra::known::Known;
+use crate::ingest::InputSummary;
 use crate::tenant::Tenant;
 
 /// Thresholds of the analyzers (the configuration file sets them).

@@ -73,11 +73,7 @@ pub fn attempts(events: &[Event]) -> Vec<Attempt<'_>> {
                 success,
                 code,
                 credential_failure: is_credential_failure(success, code),
-                tool_agent: e
-                    .client
-                    .user_agent
-                    .as_deref()
-                    .is_some_and(is_tool_agent),
+                tool_agent: e.client.user_agent.as_deref().is_some_and(is_tool_agent),
                 order: e.prov,
             })
         })
@@ -146,13 +142,21 @@ mod tests {
 
     #[test]
     fn tool_agents_by_section() {
-        assert_eq!(tool_class("python-requests/2.31.0"), Some(ToolClass::Library));
+        assert_eq!(
+            tool_class("python-requests/2.31.0"),
+            Some(ToolClass::Library)
+        );
         assert_eq!(tool_class("BAV2ROPC"), Some(ToolClass::Ropc));
         assert_eq!(tool_class("AADInternals"), Some(ToolClass::Kit));
-        assert_eq!(tool_class("Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1"), Some(ToolClass::Admin));
+        assert_eq!(
+            tool_class("Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1"),
+            Some(ToolClass::Admin)
+        );
         assert!(!is_tool_agent("Mozilla/5.0 WindowsPowerShell/5.1"));
         assert!(is_tool_agent("axios/1.7.7"));
-        assert!(!is_tool_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36"));
+        assert!(!is_tool_agent(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36"
+        ));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use ipnet::IpNet;
 
-use crate::event::Event;
 use super::{auth, network};
+use crate::event::Event;
 
 #[derive(Debug, Clone, Default)]
 struct Use {
@@ -57,20 +57,15 @@ impl Known {
         known
     }
 
-    /// Is `ip` (or its network) one the account had established by `t`?
+    /// Is `ip` an address the account had established by `t` (used on two days, first a day
+    /// before)? Only the address itself counts: an attacker's proxy can share a network with
+    /// the user's home.
     pub fn is_own(&self, user: &str, ip: IpAddr, t: Option<DateTime<Utc>>) -> bool {
-        let Some(t) = t else {
-            // A state dump has no time: the address counts as the account's if it ever was.
-            return self.addresses.contains_key(&(user.to_string(), ip));
+        let Some(u) = self.addresses.get(&(user.to_string(), ip)) else {
+            return false;
         };
-        let key = user.to_string();
-        self.addresses
-            .get(&(key.clone(), ip))
-            .is_some_and(|u| u.established(t))
-            || self
-                .networks
-                .get(&(key, network(ip)))
-                .is_some_and(|u| u.established(t))
+        // A state dump has no time: the address counts as the account's if it ever was.
+        t.is_none_or(|t| u.established(t))
     }
 
     /// Does the account use `ip` (or its network) habitually: on two days or more anywhere in

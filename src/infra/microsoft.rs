@@ -113,8 +113,14 @@ mod tests {
     #[test]
     fn shipped_ranges_hold_exchange_and_entra_but_not_azure_compute() {
         assert!(!ranges().is_empty());
-        assert!(is_microsoft(ip("40.97.1.2")), "Exchange Online 40.96.0.0/13");
-        assert!(is_microsoft(ip("52.97.5.6")), "Exchange Online 52.96.0.0/14");
+        assert!(
+            is_microsoft(ip("40.97.1.2")),
+            "Exchange Online 40.96.0.0/13"
+        );
+        assert!(
+            is_microsoft(ip("52.97.5.6")),
+            "Exchange Online 52.96.0.0/14"
+        );
         assert!(is_microsoft(ip("2603:1036::1")), "Exchange Online IPv6");
         // Azure compute (customer VMs) is not Microsoft's service.
         assert!(!is_microsoft(ip("20.42.0.1")));
@@ -124,7 +130,9 @@ mod tests {
 
     #[test]
     fn merged_intervals_answer_at_their_edges() {
-        let r = Ranges::from_nets(["10.0.0.0/24", "10.0.1.0/24", "192.0.2.8/29"].map(|n| n.parse().unwrap()));
+        let r = Ranges::from_nets(
+            ["10.0.0.0/24", "10.0.1.0/24", "192.0.2.8/29"].map(|n| n.parse().unwrap()),
+        );
         assert!(r.contains(ip("10.0.0.0")) && r.contains(ip("10.0.1.255")));
         assert!(!r.contains(ip("10.0.2.0")) && !r.contains(ip("9.255.255.255")));
         assert!(r.contains(ip("192.0.2.15")) && !r.contains(ip("192.0.2.16")));
@@ -133,8 +141,17 @@ mod tests {
     #[test]
     fn the_exchange_proxy_needs_both_block_and_client() {
         let proxy = ip("2603:10b6:510:13c::19");
-        assert!(is_exchange_service_proxy(proxy, Some("Client=OutlookService;Outlook-iOS/2.0;")));
-        assert!(!is_exchange_service_proxy(proxy, Some("Client=OWA;Action=ViaProxy")));
-        assert!(!is_exchange_service_proxy(ip("2001:db8::1"), Some("Client=OutlookService;")));
+        assert!(is_exchange_service_proxy(
+            proxy,
+            Some("Client=OutlookService;Outlook-iOS/2.0;")
+        ));
+        assert!(!is_exchange_service_proxy(
+            proxy,
+            Some("Client=OWA;Action=ViaProxy")
+        ));
+        assert!(!is_exchange_service_proxy(
+            ip("2001:db8::1"),
+            Some("Client=OutlookService;")
+        ));
     }
 }

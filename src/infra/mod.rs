@@ -130,11 +130,18 @@ impl Infrastructure {
                     },
                 );
             }
-            by_net.entry(network(*ip)).or_default().extend(list.iter().copied());
+            by_net
+                .entry(network(*ip))
+                .or_default()
+                .extend(list.iter().copied());
         }
         let mut networks = BTreeMap::new();
         for (net, mut list) in by_net {
-            let ips: BTreeSet<IpAddr> = list.iter().filter(|a| a.success).filter_map(|a| a.ip).collect();
+            let ips: BTreeSet<IpAddr> = list
+                .iter()
+                .filter(|a| a.success)
+                .filter_map(|a| a.ip)
+                .collect();
             if ips.len() < options.network_min_addresses {
                 continue;
             }
@@ -165,7 +172,8 @@ impl Infrastructure {
     pub fn kind_with_client(&self, ip: IpAddr, client_info: Option<&str>) -> Option<InfraKind> {
         if self.allowed.iter().any(|n| n.contains(&ip)) {
             Some(InfraKind::Allowed)
-        } else if microsoft::is_microsoft(ip) || microsoft::is_exchange_service_proxy(ip, client_info)
+        } else if microsoft::is_microsoft(ip)
+            || microsoft::is_exchange_service_proxy(ip, client_info)
         {
             Some(InfraKind::Microsoft)
         } else if self.addresses.contains_key(&ip) {
@@ -188,13 +196,18 @@ impl Infrastructure {
 
     /// Is the address of this event infrastructure (with its client string for proxies)?
     pub fn holds_event(&self, e: &Event) -> bool {
-        e.ip
-            .is_some_and(|ip| self.kind_with_client(ip, e.client.client_info.as_deref()).is_some())
+        e.ip.is_some_and(|ip| {
+            self.kind_with_client(ip, e.client.client_info.as_deref())
+                .is_some()
+        })
     }
 
     /// The learnt shared egress, addresses then networks, for the report.
     pub fn learnt(&self) -> Vec<&Usage> {
-        self.addresses.values().chain(self.networks.values()).collect()
+        self.addresses
+            .values()
+            .chain(self.networks.values())
+            .collect()
     }
 }
 
@@ -238,7 +251,10 @@ fn usage(list: &[&Attempt], options: &InfraOptions) -> Option<(usize, usize)> {
 
 /// The failure bursts of one address: windows where many distinct accounts fail and failures
 /// are most of the address's attempts (a spray, not the morning's typos behind a NAT).
-fn failure_bursts(list: &[&Attempt], options: &InfraOptions) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+fn failure_bursts(
+    list: &[&Attempt],
+    options: &InfraOptions,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut bursts: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     let mut start = 0;
     for end in 0..list.len() {

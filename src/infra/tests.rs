@@ -66,7 +66,10 @@ fn an_office_nat_with_morning_typos_is_shared_egress() {
     let mut log = Log::new();
     log.office("198.51.100.10", 40, 5, 8);
     let infra = log.learn();
-    assert_eq!(infra.kind(ip("198.51.100.10")), Some(InfraKind::SharedAddress));
+    assert_eq!(
+        infra.kind(ip("198.51.100.10")),
+        Some(InfraKind::SharedAddress)
+    );
     let usage = infra.learnt();
     assert_eq!(usage.len(), 1);
     assert_eq!((usage[0].accounts, usage[0].days), (40, 5));
@@ -90,11 +93,23 @@ fn a_spray_source_is_never_infrastructure() {
     // First seen failing against 20 accounts, then signing in as 8 of them over 4 days.
     let spray = "203.0.113.140";
     for u in 0..20 {
-        log.add(day(0) + Duration::minutes(u), &format!("user{u}@contoso.com"), spray, "50126", BROWSER);
+        log.add(
+            day(0) + Duration::minutes(u),
+            &format!("user{u}@contoso.com"),
+            spray,
+            "50126",
+            BROWSER,
+        );
     }
     for d in 1..5 {
         for u in 0..8 {
-            log.add(day(d) + Duration::hours(u), &format!("user{u}@contoso.com"), spray, "0", BROWSER);
+            log.add(
+                day(d) + Duration::hours(u),
+                &format!("user{u}@contoso.com"),
+                spray,
+                "0",
+                BROWSER,
+            );
         }
     }
     assert_eq!(log.learn().kind(ip(spray)), None);
@@ -107,11 +122,23 @@ fn successes_right_after_a_burst_do_not_count() {
     log.office(nat, 6, 1, 0);
     // A burst of failures at night, then the same accounts "succeed" within the day after.
     for u in 0..10 {
-        log.add(day(1) + Duration::minutes(u), &format!("x{u}@contoso.com"), nat, "50126", BROWSER);
+        log.add(
+            day(1) + Duration::minutes(u),
+            &format!("x{u}@contoso.com"),
+            nat,
+            "50126",
+            BROWSER,
+        );
     }
     for d in 1..3 {
         for u in 0..6 {
-            log.add(day(d) + Duration::hours(9), &format!("user{u}@contoso.com"), nat, "0", BROWSER);
+            log.add(
+                day(d) + Duration::hours(9),
+                &format!("user{u}@contoso.com"),
+                nat,
+                "0",
+                BROWSER,
+            );
         }
     }
     // Day 1's successes fall within 24 h of the burst and do not count; days 0 and 2 are two
@@ -126,11 +153,20 @@ fn a_rotating_pool_is_shared_by_its_network() {
     for d in 0..4 {
         for u in 0..12 {
             let addr = format!("100.64.7.{}", (u * 7 + d * 3) % 40 + 1);
-            log.add(day(d) + Duration::hours(9) + Duration::minutes(u as i64), &format!("user{u}@contoso.com"), &addr, "0", BROWSER);
+            log.add(
+                day(d) + Duration::hours(9) + Duration::minutes(u),
+                &format!("user{u}@contoso.com"),
+                &addr,
+                "0",
+                BROWSER,
+            );
         }
     }
     let infra = log.learn();
-    assert_eq!(infra.kind(ip("100.64.7.200")), Some(InfraKind::SharedNetwork));
+    assert_eq!(
+        infra.kind(ip("100.64.7.200")),
+        Some(InfraKind::SharedNetwork)
+    );
 }
 
 #[test]
@@ -138,7 +174,13 @@ fn an_address_of_scripts_is_not_learnt() {
     let mut log = Log::new();
     for d in 0..5 {
         for u in 0..10 {
-            log.add(day(d) + Duration::hours(u), &format!("user{u}@contoso.com"), "203.0.113.9", "0", "python-requests/2.31");
+            log.add(
+                day(d) + Duration::hours(u),
+                &format!("user{u}@contoso.com"),
+                "203.0.113.9",
+                "0",
+                "python-requests/2.31",
+            );
         }
     }
     assert_eq!(log.learn().kind(ip("203.0.113.9")), None);
@@ -149,8 +191,16 @@ fn private_addresses_are_judged_like_any_other() {
     let mut log = Log::new();
     log.add(day(0), "user1@contoso.com", "10.1.2.3", "0", BROWSER);
     let infra = log.learn();
-    assert_eq!(infra.kind(ip("10.1.2.3")), None, "private is not infrastructure by itself");
-    let allowed = Infrastructure::learn(&log.0, &["10.0.0.0/8".parse().unwrap()], &InfraOptions::default());
+    assert_eq!(
+        infra.kind(ip("10.1.2.3")),
+        None,
+        "private is not infrastructure by itself"
+    );
+    let allowed = Infrastructure::learn(
+        &log.0,
+        &["10.0.0.0/8".parse().unwrap()],
+        &InfraOptions::default(),
+    );
     assert_eq!(allowed.kind(ip("10.1.2.3")), Some(InfraKind::Allowed));
     assert_eq!(infra.kind(ip("40.97.1.2")), Some(InfraKind::Microsoft));
 }

@@ -80,6 +80,9 @@ pub struct Report<'a> {
     pub timeline: &'a [crate::timeline::Entry],
     /// What the evidence could not show.
     pub limitations: Vec<String>,
+    /// Shared egress learnt from the evidence (office NAT, VPN, proxies): never an attacker
+    /// indicator by itself. Allowed addresses and Microsoft's ranges are not listed.
+    pub infrastructure: Vec<&'a crate::infra::Usage>,
     /// GeoIP databases used for addresses the logs did not locate.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub geoip: &'a [crate::geoip::DatabaseInfo],
@@ -137,6 +140,7 @@ impl<'a> Report<'a> {
             findings: &analysis.findings,
             timeline: &analysis.timeline,
             limitations: limitations(analysis, catalogue),
+            infrastructure: analysis.infra.learnt(),
             geoip: &analysis.geoip,
             summary: Summary { findings, accounts },
             catalogue,

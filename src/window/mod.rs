@@ -22,8 +22,8 @@ use serde::Serialize;
 use crate::event::Event;
 use crate::finding::{Finding, Severity};
 use crate::infra::Infrastructure;
-use crate::infra::known::Known;
 use crate::infra::auth::is_tool_agent;
+use crate::infra::known::Known;
 use crate::tenant::is_system_actor;
 pub use span::Window;
 
@@ -161,7 +161,8 @@ fn account(user: &str, fs: &[&Finding], events: &[Event], judge: &roles::Judge<'
             .filter(|f| basis.contains(f.id.as_str()))
             .collect();
         let indicators = judge.indicators(user, &basis);
-        account.window = span::window(user, &basis, events, &indicators);
+        let foreign = |e: &Event| judge.is_foreign_event(user, e);
+        account.window = span::window(user, &basis, events, &indicators, &foreign);
         account.attacker_ips = indicators.ips.iter().copied().collect();
         account.attacker_user_agents = indicators.agents.iter().cloned().collect();
     }

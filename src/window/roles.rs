@@ -41,7 +41,11 @@ pub(super) fn role(f: &Finding) -> Role {
         return Role::Access;
     }
     if f.family() == "signin" {
-        let tool = f.indicators.user_agents.iter().any(|u| is_distinctive_agent(u));
+        let tool = f
+            .indicators
+            .user_agents
+            .iter()
+            .any(|u| is_distinctive_agent(u));
         let confirmed = f.rule == "signin.risky" && f.severity >= Severity::High;
         return if (tool && f.rule != "signin.password-spray") || confirmed {
             Role::Access
@@ -99,6 +103,18 @@ impl<'a> Judge<'a> {
             .collect()
     }
 
+    /// Is access `a` from somewhere other than the account's own or the tenant's addresses (or
+    /// from no recorded address)?
+    fn comes_from_elsewhere(&self, user: &str, a: &Finding) -> bool {
+        a.indicators.ips.is_empty() || !self.foreign_ips(user, a).is_empty()
+    }
+
+    /// Is this event from somewhere that could be the attacker's (or from no recorded address)?
+    pub(super) fn is_foreign_event(&self, user: &str, e: &Event) -> bool {
+        let actor = e.actor.as_deref().unwrap_or(user);
+        e.ip.is_none_or(|ip| !self.infra.contains(ip) && !self.known.is_own(actor, ip, e.time))
+    }
+
     /// Reasons to call the account compromised; empty when there are none.
     pub(super) fn compromise(&self, user: &str, fs: &[&Finding]) -> Vec<Reason> {
         let mut reasons: Vec<Reason> = Vec::new();
@@ -120,36 +136,81 @@ impl<'a> Judge<'a> {
                 });
             }
         }
-        for a in fs.iter().filter(|f| role(f) == Role::Access) {
+        // One reason per shared indicator, naming every finding it ties together.
+        let mut links: BTreeMap<String, (BTreeSet<String>, String)> = BTreeMap::new();
+        let access: Vec<&&Finding> = fs.iter().filter(|f| role(f) == Role::Access).collect();
+        for a in access.iter().filter(|a| self.comes_from_elsewhere(user, a)) {
             let ips = self.foreign_ips(user, a);
-            if ips.is_empty() && !a.indicators.ips.is_empty() {
-                continue; // access from the account's own or the tenant's address
-            }
-            for b in fs.iter().filter(|b| b.id != a.id && role(b) == Role::Action) {
-                if let Some(link) = self.link(a, b, &ips) {
-                    reasons.push(Reason {
-                        kind: "access+action",
-                        findings: vec![a.id.clone(), b.id.clone()],
-                        text: link,
-                    });
+            for b in fs
+                .iter()
+                .filter(|b| b.id != a.id && role(b) == Role::Action)
+            {
+                if let Some((key, text)) = self.link(a, b, &ips) {
+                    let entry = links.entry(key).or_insert_with(|| (BTreeSet::new(), text));
+                    entry.0.insert(a.id.clone());
+                    entry.0.insert(b.id.clone());
                 }
             }
+        }
+        // Time alone ties an action with no address of its own (an Entra audit record) to the
+        // access just before it.
+        for b in fs
+            .iter()
+            .filter(|b| role(b) == Role::Action && b.indicators.ips.is_empty())
+        {
+            let Some(t) = b.time else { continue };
+            let before = access
+                .iter()
+                .filter(|a| {
+                    a.time
+                        .is_some_and(|at| at <= t && t - at <= Duration::minutes(TIME_LINK))
+                        && self.comes_from_elsewhere(user, a)
+                })
+                .max_by_key(|a| (a.time, a.id.clone()));
+            if let Some(a) = before {
+                let gap = human_gap(t - a.time.unwrap_or(t));
+                links.insert(
+                    format!("time {}", b.id),
+                    (
+                        [a.id.clone(), b.id.clone()].into(),
+                        format!(
+                            "{} follows {} {gap}, and has no address of its own",
+                            b.id, a.id
+                        ),
+                    ),
+                );
+            }
+        }
+        for (ids, text) in links.into_values() {
+            let n = ids.len();
+            reasons.push(Reason {
+                kind: "access+action",
+                findings: ids.into_iter().collect(),
+                text: if n > 2 {
+                    format!("{text} ({n} findings in all)")
+                } else {
+                    text
+                },
+            });
         }
         reasons.sort_by(|x, y| x.findings.cmp(&y.findings));
         reasons.dedup();
         reasons
     }
 
-    /// How access `a` and action `b` are tied, if they are.
-    fn link(&self, a: &Finding, b: &Finding, ips: &BTreeSet<IpAddr>) -> Option<String> {
-        let gap = match (a.time, b.time) {
-            (Some(x), Some(y)) => Some(y - x),
-            _ => None,
+    /// How access `a` and action `b` are tied, if they are: the shared indicator (the key that
+    /// groups links) and the first pair in words.
+    fn link(&self, a: &Finding, b: &Finding, ips: &BTreeSet<IpAddr>) -> Option<(String, String)> {
+        let within = match (a.time, b.time) {
+            (Some(x), Some(y)) => format!(" {}", human_gap(y - x)),
+            _ => String::new(),
         };
-        let within = gap.map(|g| format!(" {}", human_gap(g))).unwrap_or_default();
         let ids = format!("{} and {}", a.id, b.id);
         if let Some(ip) = b.indicators.ips.iter().find(|ip| ips.contains(ip)) {
-            return Some(format!("{ids} share the address {ip}{within}"));
+            return Some((
+                format!("address {ip}"),
+                format!("{ids} share the address {ip}{within}"),
+            ));
         }
         if let Some(s) = b
             .indicators
@@ -157,22 +218,20 @@ impl<'a> Judge<'a> {
             .iter()
             .find(|s| a.indicators.sessions.contains(s))
         {
-            return Some(format!("{ids} share the session {s}{within}"));
+            return Some((
+                format!("session {s}"),
+                format!("{ids} share the session {s}{within}"),
+            ));
         }
-        if let Some(ua) = b
+        let ua = b
             .indicators
             .user_agents
             .iter()
-            .find(|u| is_distinctive_agent(u) && a.indicators.user_agents.contains(u))
-        {
-            return Some(format!("{ids} share the tool user agent '{ua}'{within}"));
-        }
-        // Time alone links only an action that has no address of its own (an Entra audit
-        // record) to access just before it.
-        let close = gap.is_some_and(|g| g >= Duration::zero() && g <= Duration::minutes(TIME_LINK));
-        (b.indicators.ips.is_empty() && close).then(|| {
-            format!("{} follows {}{within}, and has no address of its own", b.id, a.id)
-        })
+            .find(|u| is_distinctive_agent(u) && a.indicators.user_agents.contains(u))?;
+        Some((
+            format!("agent {ua}"),
+            format!("{ids} share the tool user agent '{ua}'{within}"),
+        ))
     }
 
     /// Does this one finding prove control of the account on its own?
@@ -188,14 +247,18 @@ impl<'a> Judge<'a> {
             )),
             "sent_items.missing"
                 if f.severity >= Severity::High
-                    && strings(f.fields.get("external_recipients")).next().is_some() =>
+                    && strings(f.fields.get("external_recipients"))
+                        .next()
+                        .is_some() =>
             {
                 Some(format!(
                     "{}: mail left for external recipients that the mailbox does not hold",
                     f.id
                 ))
             }
-            "forwarding.mailbox-smtp" | "forwarding.inbox-rule" => self.new_external_forward(user, f),
+            "forwarding.mailbox-smtp" | "forwarding.inbox-rule" => {
+                self.new_external_forward(user, f)
+            }
             _ => None,
         }
     }
@@ -207,8 +270,14 @@ impl<'a> Judge<'a> {
         if f.severity < Severity::High || f.evidence.is_empty() || f.time.is_none() {
             return None;
         }
-        // Dumps carry no address: only an audited change has one.
-        let foreign = self.foreign_ips(user, f);
+        // Dumps carry no address: only an audited change has one. An address the account uses
+        // on other days too (home, a hotel) makes it the user's own forward.
+        let actor = f.actor.as_deref().unwrap_or(user);
+        let foreign: BTreeSet<IpAddr> = self
+            .foreign_ips(user, f)
+            .into_iter()
+            .filter(|ip| !self.known.is_habitual(actor, *ip))
+            .collect();
         if foreign.is_empty() {
             return None;
         }
@@ -222,7 +291,11 @@ impl<'a> Judge<'a> {
         Some(format!(
             "{}: forwarding to {new}, an address not seen before, was set from {}",
             f.id,
-            foreign.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+            foreign
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     }
 
@@ -236,12 +309,17 @@ impl<'a> Judge<'a> {
                 reasons.push(Reason {
                     kind: "uncorroborated",
                     findings: vec![f.id.clone()],
-                    text: format!("{}: {} ({}), with nothing linking it to attacker access", f.id, f.title, f.severity),
+                    text: format!(
+                        "{}: {} ({}), with nothing linking it to attacker access",
+                        f.id, f.title, f.severity
+                    ),
                 });
             } else if f.severity == Severity::Medium
-                && foreign
-                    .iter()
-                    .any(|ip| !self.known.is_habitual(f.actor.as_deref().unwrap_or(user), *ip))
+                && foreign.iter().any(|ip| {
+                    !self
+                        .known
+                        .is_habitual(f.actor.as_deref().unwrap_or(user), *ip)
+                })
             {
                 reasons.push(Reason {
                     kind: "outside-baseline",
@@ -250,7 +328,11 @@ impl<'a> Judge<'a> {
                         "{}: {} from {}, outside the account's usual addresses",
                         f.id,
                         f.title,
-                        foreign.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+                        foreign
+                            .iter()
+                            .map(|i| i.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 });
             }
@@ -284,7 +366,8 @@ impl<'a> Judge<'a> {
 fn inbox_rule_groups<'f>(fs: &[&'f Finding]) -> Vec<Vec<&'f Finding>> {
     let mut groups: BTreeMap<(u32, u64, u64), Vec<&Finding>> = BTreeMap::new();
     for f in fs.iter().filter(|f| {
-        f.family() == "inbox_rule" && f.rule != "inbox_rule.hidden" || f.rule == "forwarding.inbox-rule"
+        f.family() == "inbox_rule" && f.rule != "inbox_rule.hidden"
+            || f.rule == "forwarding.inbox-rule"
     }) {
         groups
             .entry((f.prov.input, f.prov.line, f.prov.record))
@@ -343,7 +426,11 @@ fn rule_proof(group: &[&Finding]) -> Option<String> {
 fn strings(v: Option<&Value>) -> impl Iterator<Item = String> + '_ {
     let list: Vec<String> = match v {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         Some(Value::Bool(b)) => vec![b.to_string()],
         _ => Vec::new(),
     };

@@ -61,29 +61,29 @@ fn is_containment(e: &Event, user: &str, ips: &BTreeSet<IpAddr>) -> bool {
                 .is_some_and(|v| v.to_ascii_lowercase().contains("false")))
 }
 
-
 pub(super) fn window(
     user: &str,
     basis: &[&Finding],
     events: &[Event],
     indicators: &Indicators,
+    foreign: &dyn Fn(&Event) -> bool,
 ) -> Option<Window> {
-    let (ips, agents, sessions) = (
-        &indicators.ips,
-        &indicators.agents,
-        &indicators.sessions,
-    );
+    let (ips, agents, sessions) = (&indicators.ips, &indicators.agents, &indicators.sessions);
     let mine = |e: &&Event| e.user.as_deref() == Some(user) || e.actor.as_deref() == Some(user);
+    // A stolen session and a tool's user agent are the attacker's only away from the user's own
+    // addresses: the user goes on using the session the attacker replays.
     let shares = |e: &Event| {
         e.ip.is_some_and(|ip| ips.contains(&ip))
-            || e.client
-                .user_agent
-                .as_deref()
-                .is_some_and(|u| agents.contains(u))
-            || e.client
-                .session
-                .as_deref()
-                .is_some_and(|s| sessions.contains(s))
+            || (foreign(e)
+                && (e
+                    .client
+                    .user_agent
+                    .as_deref()
+                    .is_some_and(|u| agents.contains(u))
+                    || e.client
+                        .session
+                        .as_deref()
+                        .is_some_and(|s| sessions.contains(s))))
     };
     let mut indicator_times: Vec<DateTime<Utc>> = events
         .iter()
@@ -134,7 +134,10 @@ pub(super) fn window(
 /// listed under the compromised one); failed attempts are only listed.
 pub(super) fn mark_touched(accounts: &mut Vec<Account>, events: &[Event], infra: &Infrastructure) {
     let mut touched: BTreeMap<String, Vec<(String, IpAddr)>> = BTreeMap::new();
-    for a in accounts.iter_mut().filter(|a| a.verdict == Verdict::Compromised) {
+    for a in accounts
+        .iter_mut()
+        .filter(|a| a.verdict == Verdict::Compromised)
+    {
         let Some(w) = a.window.clone() else { continue };
         let ips: BTreeSet<IpAddr> = a
             .attacker_ips
@@ -145,7 +148,9 @@ pub(super) fn mark_touched(accounts: &mut Vec<Account>, events: &[Event], infra:
         let mut reached: BTreeSet<String> = BTreeSet::new();
         let mut tried: BTreeSet<String> = BTreeSet::new();
         for e in events {
-            let (Some(t), Some(ip)) = (e.time, e.ip) else { continue };
+            let (Some(t), Some(ip)) = (e.time, e.ip) else {
+                continue;
+            };
             if t < w.start || t > w.end || !ips.contains(&ip) {
                 continue;
             }

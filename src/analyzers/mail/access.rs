@@ -134,8 +134,10 @@ fn volume(ctx: &Ctx, mailbox: &str, rest: &[Access], out: &mut Vec<Finding>) {
         let earlier = w.earlier(i);
         let baseline = w.prefix_days[earlier] >= options.min_baseline_days;
         let prior_max = w.prefix_max[earlier];
+        // Throttling from the account's own use is a limit on what can be known (EXF-01), not a
+        // sign of the attacker: medium, so it is told and scoped, not taken as proof.
         let severity = if throttled {
-            Some(Severity::High)
+            Some(Severity::Medium)
         } else if !baseline {
             Some(Severity::Low)
         } else if sum as f64 >= options.baseline_factor * prior_max as f64 {

@@ -325,7 +325,7 @@ impl super::Analyzer for Mail {
     }
 
     fn run(&self, cx: &super::Context<'_>, prior: &[Finding]) -> Vec<Finding> {
-        // Tenant infrastructure and the account's own habitual addresses are never attacker
+        // Tenant infrastructure and the account's own established addresses are never attacker
         // indicators, whatever finding names them (an administrator's consent from the office
         // NAT, a user's forward to their private mail set from home).
         let prior: Vec<Finding> = prior
@@ -334,9 +334,14 @@ impl super::Analyzer for Mail {
             .map(|f| {
                 let mut f = f.clone();
                 let user = f.actor.clone().or(f.user.clone()).unwrap_or_default();
+                let t = f.time;
                 f.indicators
                     .ips
-                    .retain(|ip| !cx.infra.contains(*ip) && !cx.known.is_habitual(&user, *ip));
+                    .retain(|ip| !cx.infra.contains(*ip) && !cx.known.is_own(&user, *ip, t));
+                // The sessions of a finding made from the account's own address are the user's.
+                if f.indicators.ips.is_empty() {
+                    f.indicators.sessions.clear();
+                }
                 f
             })
             .collect();

@@ -11,11 +11,11 @@ use ipnet::IpNet;
 use serde_json::Value;
 
 use super::{Auth, Scope, is_credential_failure};
-use crate::infra::auth::MFA_DENIALS;
-use crate::infra::network;
 use crate::analyzers::{evidence, finding_for};
 use crate::event::{Event, Location};
 use crate::finding::{Finding, Indicators, Severity};
+use crate::infra::auth::MFA_DENIALS;
+use crate::infra::network;
 use crate::ingest::time::format_utc;
 
 /// The state of the walk through one account's sign-ins.
@@ -49,8 +49,8 @@ pub(super) struct Success<'s> {
     pub(super) judge: bool,
     /// From tenant infrastructure (office egress, VPN, allowed, Microsoft).
     pub(super) infra: bool,
-    /// New for the account: a country or network it had not signed in from, or a tool's user
-    /// agent. Travel with infrastructure at one end counts only when the other end is this.
+    /// New for the account: a country it had not signed in from, or a tool's user agent.
+    /// Travel with infrastructure at one end counts only when the other end is this.
     pub(super) anomalous: bool,
     /// The account had enough earlier successes for its own history to count.
     pub(super) baseline: bool,
@@ -126,18 +126,15 @@ impl<'s> Walk<'s, '_> {
         }
     }
 
-    /// Is this success from a country or network the account had not used, or by a tool?
+    /// Is this success from a country the account had not used, or by a tool?
     fn is_new(&self, a: &Auth, e: &Event) -> bool {
         let new_country = e
             .location
             .as_deref()
             .and_then(|l| l.country.as_deref())
             .is_some_and(|c| !self.seen_countries.contains(c));
-        let new_network = a
-            .ip
-            .is_some_and(|ip| !self.seen_ips.contains(&ip) && !self.seen_nets.contains(&network(ip)));
-        let history = self.successes_before > 0;
-        history && (new_country || new_network) || crate::infra::auth::is_tool_agent(&a.user_agent)
+        (self.successes_before > 0 && new_country)
+            || crate::infra::auth::is_tool_agent(&a.user_agent)
     }
 
     /// Several failures for this account, then a success within the hour.

@@ -9,8 +9,8 @@ use crate::event::Event;
 
 pub(super) struct TenantView<'a> {
     country_accounts: BTreeMap<String, BTreeSet<&'a str>>,
-    /// Credential failures among all attempts.
-    pub(super) failure_ratio: f64,
+    failures: usize,
+    attempts: usize,
 }
 
 impl<'a> TenantView<'a> {
@@ -28,11 +28,23 @@ impl<'a> TenantView<'a> {
                     .insert(a.user.as_str());
             }
         }
-        let failures = auths.iter().filter(|a| is_credential_failure(a)).count();
         TenantView {
             country_accounts,
-            failure_ratio: failures as f64 / auths.len().max(1) as f64,
+            failures: auths.iter().filter(|a| is_credential_failure(a)).count(),
+            attempts: auths.len(),
         }
+    }
+
+    /// Credential failures among the tenant's attempts, leaving out `failures` of `attempts`
+    /// (a source's own, so a spray is measured against everyone else); 0 when the rest is too
+    /// small to be a baseline (an export of the spray alone).
+    pub(super) fn failure_ratio_without(&self, failures: usize, attempts: usize) -> f64 {
+        const MIN_BASELINE: usize = 20;
+        let rest = self.attempts.saturating_sub(attempts);
+        if rest < MIN_BASELINE {
+            return 0.0;
+        }
+        self.failures.saturating_sub(failures) as f64 / rest as f64
     }
 
     /// Do several of the tenant's accounts sign in from country `c`?

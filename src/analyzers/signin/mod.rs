@@ -92,26 +92,30 @@ struct Auth {
 /// logons stand in for the sign-in log.
 #[derive(Debug, Default)]
 struct Coverage {
-    tenant: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-    accounts: BTreeMap<String, Vec<(DateTime<Utc>, DateTime<Utc>)>>,
+    tenant: Vec<Span>,
+    accounts: BTreeMap<String, Vec<Span>>,
 }
+
+/// From, to.
+type Span = (DateTime<Utc>, DateTime<Utc>);
 
 impl Coverage {
     fn build(events: &[Event]) -> Coverage {
         // Per input: its span, and the accounts it names.
-        let mut spans: BTreeMap<u32, (DateTime<Utc>, DateTime<Utc>, BTreeSet<&str>)> =
-            BTreeMap::new();
+        let mut spans: BTreeMap<u32, (Span, BTreeSet<&str>)> = BTreeMap::new();
         for e in events.iter().filter(|e| is_interactive_signin(e)) {
             let (Some(t), Some(user)) = (e.time, e.user.as_deref()) else {
                 continue;
             };
-            let span = spans.entry(e.prov.input).or_insert((t, t, BTreeSet::new()));
+            let (span, users) = spans
+                .entry(e.prov.input)
+                .or_insert(((t, t), BTreeSet::new()));
             span.0 = span.0.min(t);
             span.1 = span.1.max(t);
-            span.2.insert(user);
+            users.insert(user);
         }
         let mut coverage = Coverage::default();
-        for (start, end, users) in spans.into_values() {
+        for ((start, end), users) in spans.into_values() {
             if users.len() > 1 {
                 coverage.tenant.push((start, end));
             } else if let Some(user) = users.into_iter().next() {
@@ -127,9 +131,7 @@ impl Coverage {
 
     /// Does an interactive sign-in log cover `user` at `t`?
     fn covers(&self, user: &str, t: DateTime<Utc>) -> bool {
-        let within = |spans: &[(DateTime<Utc>, DateTime<Utc>)]| {
-            spans.iter().any(|(start, end)| t >= *start && t <= *end)
-        };
+        let within = |spans: &[Span]| spans.iter().any(|(start, end)| t >= *start && t <= *end);
         within(&self.tenant) || self.accounts.get(user).is_some_and(|s| within(s))
     }
 }
@@ -222,6 +224,19 @@ impl Scope<'_> {
     fn in_scope(&self, t: DateTime<Utc>) -> bool {
         self.options.since.is_none_or(|s| t >= s)
     }
+}
+
+/// Every sign-in finding, learning the tenant's infrastructure (with `options.allow`) and each
+/// account's addresses from `events` themselves: for callers outside the analysis stage (tests,
+/// benchmarks).
+pub fn analyze_events(
+    events: &[Event],
+    inputs: &[InputSummary],
+    options: &SigninOptions,
+) -> Vec<Finding> {
+    let infra = Infrastructure::learn(events, &options.allow, &Default::default());
+    let known = Known::build(events);
+    analyze(events, inputs, &infra, &known, options)
 }
 
 /// Every sign-in finding.

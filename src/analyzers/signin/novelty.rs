@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use super::account::{Success, Walk};
 use super::geo::place;
-use crate::infra::network;
 use crate::analyzers::finding_for;
 use crate::event::Location;
 use crate::finding::Severity;
+use crate::infra::network;
 
 impl Walk<'_, '_> {
     /// A country the account had not signed in from; with no baseline, only one no one in the

@@ -93,7 +93,11 @@ fn is_spray(run: &Spray, attempts: &[&Auth], scope: &Scope<'_>) -> bool {
     let nonexistent = failures.iter().any(|a| a.code == NONEXISTENT_ACCOUNT);
     let lockouts = failures.iter().filter(|a| a.code == LOCKED_OUT).count();
     let ratio = failures.len() as f64 / inside.len().max(1) as f64;
-    let unusual_ratio = ratio >= 0.5 && ratio >= 3.0 * scope.view.failure_ratio;
+    let own_failures = attempts.iter().filter(|a| is_credential_failure(a)).count();
+    let tenant = scope
+        .view
+        .failure_ratio_without(own_failures, attempts.len());
+    let unusual_ratio = ratio >= 0.5 && ratio >= 3.0 * tenant;
     nonexistent || lockouts >= 2 || unusual_ratio
 }
 
@@ -114,7 +118,10 @@ fn beyond_own_baseline(run: &Spray, fails: &[&Auth], scope: &Scope<'_>) -> bool 
 }
 
 fn failing<'a>(list: &[&'a Auth]) -> Vec<&'a Auth> {
-    list.iter().copied().filter(|a| is_credential_failure(a)).collect()
+    list.iter()
+        .copied()
+        .filter(|a| is_credential_failure(a))
+        .collect()
 }
 
 /// The sprays of the evidence, by address, then by network for rotating sources.
@@ -136,7 +143,10 @@ fn sprays(scope: &Scope<'_>) -> Vec<Spray> {
             }
         }
         if !infra {
-            by_net.entry(network(*ip)).or_default().extend(list.iter().copied());
+            by_net
+                .entry(network(*ip))
+                .or_default()
+                .extend(list.iter().copied());
         }
     }
     // Rotating proxies: a network whose addresses each stay under the threshold.
@@ -211,7 +221,12 @@ pub(super) fn findings(scope: &Scope<'_>) -> Vec<Finding> {
     findings
 }
 
-fn spray_finding(scope: &Scope<'_>, spray: &Spray, successes: &[&Auth], failed: &[&Auth]) -> Finding {
+fn spray_finding(
+    scope: &Scope<'_>,
+    spray: &Spray,
+    successes: &[&Auth],
+    failed: &[&Auth],
+) -> Finding {
     let anchor = successes
         .first()
         .or(failed.first())
@@ -250,10 +265,16 @@ fn spray_finding(scope: &Scope<'_>, spray: &Spray, successes: &[&Auth], failed: 
         "targets".into(),
         Value::from(spray.targets.iter().cloned().collect::<Vec<_>>()),
     );
-    f.fields.insert("failures".into(), Value::from(failed.len()));
+    f.fields
+        .insert("failures".into(), Value::from(failed.len()));
     f.fields.insert(
         "compromised".into(),
-        Value::from(compromised.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+        Value::from(
+            compromised
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        ),
     );
     for a in failed.iter().take(20) {
         let e = evidence(&scope.events[a.event], scope.inputs);

@@ -39,16 +39,26 @@ impl Walk<'_, '_> {
             (places.1.clone(), places.0.clone())
         };
         // Travel needs two places where the account was. A VPN egress, the office NAT or a
-        // Microsoft address says nothing of where the user is; a hotel the traveller uses for days
-        // and a phone's carrier network are the user's own. The pair counts only when one end is
-        // neither: an address the account used on one day alone, or a tool.
-        let foreign = |ip: Option<std::net::IpAddr>, infra: bool| {
-            !infra && ip.is_some_and(|ip| !scope.known.is_habitual(self.user, ip))
+        // Microsoft address says nothing of where the user is: with one at either end, the pair
+        // counts only when the other end is a new country for the account, or a tool. Between two
+        // places, it counts when one of them is foreign to the account: not used on another day
+        // (a traveller's hotel and a phone's carrier network are the user's own), or a tool.
+        let habitual = |ip: Option<std::net::IpAddr>| {
+            ip.is_some_and(|ip| scope.known.is_habitual(self.user, ip))
         };
-        let tool = crate::infra::auth::is_tool_agent(&a.user_agent)
-            || crate::infra::auth::is_tool_agent(&prev.user_agent);
-        let _ = (prev_new, s.anomalous);
-        let exempt = !(foreign(prev.ip, prev_infra) || foreign(a.ip, s.infra) || tool);
+        let tool = |infra: bool, ua: &str| !infra && crate::infra::auth::is_tool_agent(ua);
+        let counts = match (prev_infra, s.infra) {
+            (true, true) => false,
+            (true, false) => s.anomalous && !habitual(a.ip),
+            (false, true) => prev_new && !habitual(prev.ip),
+            (false, false) => {
+                !habitual(prev.ip)
+                    || !habitual(a.ip)
+                    || tool(false, &prev.user_agent)
+                    || tool(false, &a.user_agent)
+            }
+        };
+        let exempt = !counts;
         if !s.judge
             || exempt
             || effective < options.travel_min_km

@@ -7,10 +7,10 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::Scope;
-use crate::infra::auth::INTERRUPTS;
 use crate::analyzers::finding_for;
 use crate::event::SourceKind;
 use crate::finding::{Finding, Severity};
+use crate::infra::auth::INTERRUPTS;
 
 pub(super) fn findings(scope: &Scope<'_>) -> Vec<Finding> {
     // Every authentication counts here, non-interactive refreshes and UAL logons included: an
@@ -21,9 +21,7 @@ pub(super) fn findings(scope: &Scope<'_>) -> Vec<Finding> {
         .filter(|a| a.success || INTERRUPTS.contains(&a.code))
         .fold(BTreeMap::new(), |mut m, a| {
             if let Some(ip) = a.ip {
-                m.entry(a.user)
-                    .or_insert_with(BTreeSet::new)
-                    .insert(ip);
+                m.entry(a.user).or_insert_with(BTreeSet::new).insert(ip);
             }
             m
         });
